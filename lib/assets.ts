@@ -1,0 +1,18 @@
+// Where the browser assets and the package's version are, from source (`lib/`) or built (`dist/lib/`).
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const fromSource = join(here, '..')
+/** The package root: the folder that holds `public/`. */
+export const packageRoot = existsSync(join(fromSource, 'public')) ? fromSource : join(here, '..', '..')
+export const publicDir = join(packageRoot, 'public')
+export const version: string = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version
+
+/** Versioned URLs never change content, so browsers may keep them; others revalidate by ETag. */
+export function assetCacheControl (url: string | undefined): string {
+  return url !== undefined && url.includes('?v=')
+    ? 'public, max-age=31536000, immutable'
+    : 'public, max-age=0, must-revalidate'
+}
