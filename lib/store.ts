@@ -18,7 +18,7 @@ type Callback = (err?: unknown, data?: any) => any // eslint-disable-line @types
 type RedisStoreOptions = ConstructorParameters<typeof RedisStore>[0]
 
 /** What a store receives from @fastify/session: a session, with its cookie. */
-type SessionData = { [key: string]: any, cookie?: { expires?: Date | string | null } } // eslint-disable-line @typescript-eslint/no-explicit-any
+type SessionData = { [key: string]: any, cookie?: { [key: string]: unknown, expires?: Date | string | null } } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export type SessionSecurityStoreOptions = Omit<RedisStoreOptions, 'client' | 'serializer'> & {
   /** An ioredis client: `new Redis(...)` or `new Cluster(...)`. */
