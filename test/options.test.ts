@@ -97,13 +97,13 @@ test('a missing or late-registered session plugin fails with Fastify\'s own erro
   const noSession = Fastify()
   await noSession.register(fastifyCookie)
   noSession.register(sessionSecurity)
-  await t.rejects(noSession.ready(), { code: 'FST_ERR_PLUGIN_DEPENDENCY_NOT_REGISTERED', message: /@fastify\/session/ })
+  await t.rejects(async () => { await noSession.ready() }, { code: 'FST_ERR_PLUGIN_DEPENDENCY_NOT_REGISTERED', message: /@fastify\/session/ })
 
   const late = Fastify()
   await late.register(fastifyCookie)
   late.register(sessionSecurity)
   late.register(fastifySession, { secret: SECRET })
-  await t.rejects(late.ready(), { code: 'FST_ERR_PLUGIN_DEPENDENCY_NOT_REGISTERED' })
+  await t.rejects(async () => { await late.ready() }, { code: 'FST_ERR_PLUGIN_DEPENDENCY_NOT_REGISTERED' })
 })
 
 test('a persistent session cookie is refused unless insecure: true', async t => {
