@@ -31,6 +31,7 @@ test('bad options reject app.ready() with a typed error', async t => {
     ['infinite expireAfter', { expireAfter: Infinity }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
     ['NaN warnAfter', { warnAfter: Number.NaN }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
     ['negative warnAfter', { warnAfter: -5 }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
+    ['warnAfter as a function', { warnAfter: () => 5 }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
     ['passiveUrls not an array', { passiveUrls: '/x' }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
     ['passiveUrls entry neither string nor RegExp', { passiveUrls: ['/x', 42] }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
     ['passiveUrlNames not an array', { passiveUrlNames: 'poll' }, 'FST_SESSION_SECURITY_INVALID_OPTION'],
