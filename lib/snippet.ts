@@ -1,0 +1,64 @@
+// The HTML block that an authenticated page includes: the stylesheet, the warning dialog and the
+// script tag whose data-* attributes start the client (no inline script, so a strict CSP works).
+// Synchronous on purpose: the onRequest hook has already decided, and it may have just logged the
+// user out, which request[kExpireAfter] reflects.
+import type { FastifyRequest } from 'fastify'
+import type { SnippetOptions } from '../types/index.js'
+import { matchLocale, messagesFor, negotiateLocale, DEFAULT_LOCALE } from './i18n.js'
+import { warnAfterFor, type Settings } from './options.js'
+import { kExpireAfter } from './symbols.js'
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;'
+}
+
+/** Text or attribute value made safe for HTML (both quote kinds, so any attribute quoting is safe). */
+export function escapeHtml (value: string): string {
+  return value.replace(/[&<>"']/g, char => ESCAPES[char])
+}
+
+/** Seconds as the dialog's clock shows them: m:ss. */
+export function formatCountdown (seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds))
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`
+}
+
+function pickLocale (request: FastifyRequest, options: SnippetOptions | undefined): string {
+  if (typeof options?.locale === 'string') return matchLocale(options.locale) ?? DEFAULT_LOCALE
+  const header = request.headers['accept-language']
+  return negotiateLocale(Array.isArray(header) ? header.join(',') : header)
+}
+
+export function createSnippet (settings: Settings, version: string): (request: FastifyRequest, options?: SnippetOptions) => string {
+  const query = `?v=${encodeURIComponent(version)}`
+  const cssUrl = escapeHtml(`${settings.staticPrefix}session-security.css${query}`)
+  const jsUrl = escapeHtml(`${settings.staticPrefix}session-security.js${query}`)
+  const pingUrl = escapeHtml(settings.pingUrl)
+  const returnTo = settings.returnToUrl === undefined ? '' : ` data-return-to-url="${escapeHtml(settings.returnToUrl)}"`
+
+  return function snippet (request: FastifyRequest, options?: SnippetOptions): string {
+    const expireAfter = request[kExpireAfter]
+    // Anonymous, or logged out by this very request: nothing to warn about.
+    if (!(typeof expireAfter === 'number' && expireAfter > 0)) return ''
+    const warnAfter = warnAfterFor(settings, expireAfter)
+    const locale = pickLocale(request, options)
+    const text = messagesFor(locale)
+    const nonce = typeof options?.nonce === 'string' && options.nonce !== '' ? ` nonce="${escapeHtml(options.nonce)}"` : ''
+    const counter = `<span id="session_security_counter">${formatCountdown(expireAfter - warnAfter)}</span>`
+    const message = text.message.split('{counter}').map(escapeHtml).join(counter)
+
+    return `<link rel="stylesheet" href="${cssUrl}"${nonce}>` +
+      `<dialog id="session_security_warning" class="session-security" role="alertdialog" aria-modal="true" aria-labelledby="session_security_title" aria-describedby="session_security_message" lang="${locale}">` +
+      `<h2 id="session_security_title">${escapeHtml(text.title)}</h2>` +
+      `<p id="session_security_message">${message}</p>` +
+      '<p class="session-security-live" aria-live="polite"></p>' +
+      `<button type="button" class="session-security-stay" autofocus>${escapeHtml(text.stay)}</button>` +
+      '</dialog>' +
+      `<script src="${jsUrl}" defer${nonce} data-ping-url="${pingUrl}" data-warn-after="${warnAfter}" data-expire-after="${expireAfter}"${returnTo}` +
+      ` data-confirm-form-discard="${escapeHtml(text.confirmFormDiscard)}"></script>`
+  }
+}

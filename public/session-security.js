@@ -1,0 +1,253 @@
+/*! fastify-session-security | MIT License | (c) fastify-session-security contributors */
+// @ts-check
+// Warns before an idle session ends, leaves when it does. The server decides: ping at the
+// thresholds, trust the answer. Tabs share activity, answers and expiry without pinging.
+(function () {
+  'use strict'
+  const win = /** @type {Window & { SessionSecurity?: object }} */ (window)
+  if (typeof fetch !== 'function' || win.SessionSecurity) return
+
+  const doc = document
+  const KEY = 'session-security'
+
+  /**
+   * @typedef {{ pingUrl: string, warnAfter: number, expireAfter: number, returnToUrl?: string,
+   *   confirmFormDiscard?: string | false, events?: string[], counterElementId?: string }} Options
+   * @typedef {{ t: string, at?: number }} Message
+   * @typedef {[EventTarget, string[], (event: any) => void, (boolean | AddEventListenerOptions)?]} Binding
+   */
+
+  /** @type {(() => void) | undefined} */
+  let teardown
+
+  /** @param {Options} options */
+  function start (options) {
+    stop()
+    const { pingUrl, warnAfter, expireAfter, returnToUrl } = options
+    if (!pingUrl || !(warnAfter > 0 && expireAfter > warnAfter)) throw TypeError('SessionSecurity: bad options')
+    const confirm = options.confirmFormDiscard ?? 'Leave this page? Changes are not saved.'
+    const dialog = /** @type {HTMLDialogElement | null} */ (doc.querySelector('dialog#session_security_warning'))
+    const counter = doc.getElementById(options.counterElementId || 'session_security_counter')
+    const text = doc.getElementById('session_security_message')
+    const live = dialog && dialog.querySelector('[aria-live]')
+    const button = dialog && dialog.querySelector('button')
+    const channel = self.BroadcastChannel ? new BroadcastChannel(KEY) : null
+
+    // Date.now(): performance.now() stops while a laptop sleeps.
+    let lastActivity = Date.now()
+    // confirmed by the server
+    let told = lastActivity
+    let due = 0
+    let warned = false
+    let expired = false
+    let pinging = false
+    let dirty = false
+    let timer = 0
+    let ticker = 0
+    /** @type {any} */
+    let focused
+
+    const idle = (at = lastActivity) => Math.floor((Date.now() - at) / 1000)
+    /** @param {string} name @param {object} [detail] */
+    const fire = (name, detail) => doc.dispatchEvent(new CustomEvent(KEY + ':' + name, { detail, cancelable: true }))
+    /** @param {boolean} on */
+    const cover = on => doc.documentElement.classList.toggle(KEY + '-cover', on)
+
+    /** @param {Message} message */
+    function share (message) {
+      if (channel) return channel.postMessage(message)
+      try { // Safari < 15.4
+        localStorage.setItem(KEY, JSON.stringify(message))
+        localStorage.removeItem(KEY)
+      } catch (_) {}
+    }
+
+    /** @param {Message} data */
+    function receive (data) {
+      if (expired || !data) return
+      if (data.t === 'e') return expire(false)
+      const at = Number(data.at)
+      if (!(at <= Date.now())) return
+      if (data.t === 'p') told = at
+      if (at > lastActivity) {
+        lastActivity = at
+        if (data.t === 'a') fire('activity', { remote: true })
+      }
+      apply()
+    }
+
+    function apply () {
+      if (expired) return
+      clearTimeout(timer)
+      if (idle() >= expireAfter) return expire(true)
+      cover(false)
+      idle() < warnAfter ? hide() : warn()
+      const now = Date.now()
+      // The server must hear of mouse and key activity before it would log out
+      /** @param {number} at */
+      const next = at => at + 1000 * (idle(at) < warnAfter ? warnAfter : expireAfter)
+      due = next(told)
+      if (due <= now) due = next(lastActivity)
+      // one tab asks, others hear its answer
+      timer = setTimeout(ping, Math.min(due - now + Math.random() * 500, 2e9))
+    }
+
+    /** @param {boolean} [hideNow] */
+    function ping (hideNow) {
+      clearTimeout(timer)
+      if (expired) return
+      // after sleep, bfcache: show nothing until the server answers
+      if (hideNow || idle() >= expireAfter) cover(true)
+      const sentAt = Date.now()
+      pinging = true
+      fetch(pingUrl + (pingUrl.includes('?') ? '&' : '?') + 'idleFor=' + idle(), { credentials: 'same-origin', cache: 'no-store' })
+        .then(response => response.json())
+        .then(answer => {
+          pinging = false
+          if (expired) return
+          if (answer === 'logout') return expire(true)
+          if (!(answer >= 0)) throw answer
+          told = Date.now() - answer * 1000
+          if (lastActivity <= sentAt) lastActivity = told
+          share({ t: 'p', at: told })
+          apply()
+        })
+        // offline: still leave when time is up
+        .catch(() => {
+          pinging = false
+          apply()
+        })
+    }
+
+    function tick () {
+      const left = Math.max(0, expireAfter - idle())
+      if (counter) counter.textContent = (left / 60 | 0) + ':' + String(left % 60).padStart(2, '0')
+      if (live && text && left % 10 === 0) live.textContent = text.textContent
+    }
+
+    function warn () {
+      tick()
+      if (warned) return
+      warned = true
+      ticker = setInterval(tick, 1000)
+      if (dialog) {
+        focused = doc.activeElement
+        if (!dialog.open) dialog.showModal()
+        if (button) button.focus()
+      }
+      fire('warn', { expireIn: expireAfter - idle() })
+    }
+
+    function hide () {
+      if (!warned) return
+      warned = false
+      clearInterval(ticker)
+      if (live) live.textContent = ''
+      if (!dialog) return
+      if (dialog.open) dialog.close()
+      if (focused && focused.focus) focused.focus()
+    }
+
+    /** @param {boolean} tell */
+    function expire (tell) {
+      expired = true
+      if (tell) share({ t: 'e' })
+      const leave = fire('expire')
+      stop()
+      if (!leave) return
+      cover(true)
+      addEventListener('pageshow', event => event.persisted && location.reload())
+      returnToUrl ? location.assign(returnToUrl) : location.reload()
+    }
+
+    /** @param {boolean} [force] */
+    function activity (force) {
+      const now = Date.now()
+      if (!force && now - lastActivity < 1000) return
+      // input after sleep must not revive the page
+      if (now >= due) return pinging || ping()
+      lastActivity = now
+      share({ t: 'a', at: now })
+      fire('activity', { remote: false })
+      if (warned) {
+        ping()
+        hide()
+      }
+    }
+
+    /** @type {Binding[]} */
+    const bindings = [
+      [doc, options.events || ['mousemove', 'mousedown', 'keydown', 'scroll', 'wheel', 'touchstart'], () => activity(), { capture: true, passive: true }],
+      [doc, ['input', 'change'], event => {
+        if (confirm && event.target.form) dirty = true
+      }, true],
+      [doc, ['submit', 'reset'], () => { dirty = false }, true],
+      // timers are throttled in background tabs, stop in sleep
+      [win, ['focus', 'pageshow', 'online'], onWake],
+      [doc, ['visibilitychange'], onWake],
+      [win, ['beforeunload'], event => {
+        if (dirty && !expired) {
+          event.preventDefault()
+          event.returnValue = confirm
+        }
+      }],
+      [win, ['storage'], event => {
+        if (event.key === KEY && event.newValue) receive(JSON.parse(event.newValue))
+      }]
+    ]
+    if (channel) bindings.push([channel, ['message'], event => receive(event.data)])
+    // the button, or Escape
+    if (button) bindings.push([button, ['click'], () => activity(true)])
+    if (dialog) bindings.push([dialog, ['close'], () => warned && activity(true)])
+
+    /** @param {Event} event */
+    function onWake (event) {
+      if (expired || doc.hidden) return
+      const restored = /** @type {PageTransitionEvent} */ (event).persisted
+      if (restored || Date.now() >= due) ping(restored)
+      else if (warned) tick()
+    }
+
+    /** @param {boolean} add */
+    function bind (add) {
+      for (const [target, types, listener, how] of bindings) {
+        for (const type of types) add ? target.addEventListener(type, listener, how) : target.removeEventListener(type, listener, how)
+      }
+    }
+
+    teardown = () => {
+      expired = true
+      clearTimeout(timer)
+      hide()
+      bind(false)
+      if (channel) channel.close()
+      cover(false)
+    }
+    bind(true)
+    share({ t: 'a', at: lastActivity })
+    apply()
+  }
+
+  function stop () {
+    if (teardown) teardown()
+    teardown = undefined
+  }
+
+  Object.defineProperty(win, 'SessionSecurity', { value: Object.freeze({ start, stop }) })
+
+  // no inline script (CSP)
+  const script = /** @type {HTMLScriptElement | null} */ (doc.currentScript || doc.querySelector('script[data-ping-url]'))
+  const data = script && script.dataset
+  if (data && data.pingUrl) {
+    const run = () => start({
+      pingUrl: data.pingUrl || '',
+      warnAfter: Number(data.warnAfter),
+      expireAfter: Number(data.expireAfter),
+      returnToUrl: data.returnToUrl,
+      confirmFormDiscard: data.confirmFormDiscard,
+      events: data.events ? data.events.split(' ') : undefined,
+      counterElementId: data.counterElementId
+    })
+    doc.readyState === 'loading' ? doc.addEventListener('DOMContentLoaded', run) : run()
+  }
+})()
