@@ -1,0 +1,65 @@
+// With the plugin over SessionSecurityStore on one Redis: no lost updates, no activity moved
+// back, TTLs that follow the idle timeout, and the Redis commands that requests cost.
+import t from 'tap'
+import { startRedis } from '../helpers/redis.js'
+import { buildStoreApp, login, readActivity, sessionKey, setActivity } from '../fixtures/app.js'
+import { idleLeavesActiveStays, slowReaderKeepsFastWrite, slowWriterDoesNotMoveActivityBack, ttlFollowsIdleTimeout } from '../fixtures/scenarios.js'
+
+const redis = await startRedis()
+t.teardown(() => redis.stop())
+const client = redis.client()
+
+t.test('lost update: a slow reader leaves the key that a fast request wrote', async t => {
+  t.equal(await slowReaderKeepsFastWrite(t, client), 'book')
+})
+
+t.test('plain connect-redis loses it (the plugin falls back to a whole-session save)', async t => {
+  t.equal(await slowReaderKeepsFastWrite(t, client, 'plain'), undefined, 'the scenario is real: the write is erased')
+})
+
+t.test('stale write-back: a slow request does not move activity back, no early logout', async t => {
+  const { status, idle } = await slowWriterDoesNotMoveActivityBack(t, client)
+  t.equal(idle, 0, 'activity is the fast request\'s')
+  t.equal(status, 200, 'still logged in')
+})
+
+t.test('plain connect-redis writes back the old activity and logs the user out early', async t => {
+  const { status, idle } = await slowWriterDoesNotMoveActivityBack(t, client, 'plain')
+  t.equal(idle, 9, 'moved back')
+  t.equal(status, 401, 'logged out early')
+})
+
+t.test('TTL follows the idle timeout', t => ttlFollowsIdleTimeout(t, client))
+
+t.test('an idle session leaves Redis, an active one stays', t => idleLeavesActiveStays(t, client))
+
+t.test('an expireAfter function: the TTL travels with each activity write', async t => {
+  const { app } = await buildStoreApp({
+    client,
+    plugin: { warnAfter: 3, expireAfter: request => (request.session as unknown as { user?: string }).user === 'admin' ? 5 : 60 }
+  })
+  t.teardown(() => app.close())
+  for (const [user, max] of [['admin', 8000], ['bob', 63_000]] as const) {
+    const cookie = await login(app, user)
+    await setActivity(client, cookie, 2)
+    t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
+    const ttl = await client.pttl(sessionKey(cookie))
+    t.ok(ttl > max - 1000 && ttl <= max, `${user}: PTTL ${ttl}`)
+  }
+})
+
+t.test('Redis commands per request: one read; one script call per activityResolution', async t => {
+  const { app } = await buildStoreApp({ client, plugin: { warnAfter: 5, expireAfter: 600, activityResolution: 60 } })
+  t.teardown(() => app.close())
+  const cookie = await login(app)
+  await setActivity(client, cookie, 61)
+  const before = await redis.commandStats()
+  for (let i = 0; i < 20; i++) t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
+  const after = await redis.commandStats()
+  const delta = (name: string): number => (after[name] ?? 0) - (before[name] ?? 0)
+  // GET and SET inside the script count too; the application sent 20 GETs and 1 EVALSHA.
+  t.equal(delta('evalsha') + delta('eval'), 1, 'one script call for 20 requests')
+  t.equal(delta('get'), 20 + 1, '20 session reads, plus the script\'s own GET')
+  t.equal(delta('set'), 1, 'the script\'s SET; @fastify/session wrote nothing')
+  t.ok(Date.now() - await readActivity(client, cookie) < 2000)
+})
