@@ -99,7 +99,8 @@ export function matchLocale (tag: string): string | undefined {
   const lower = tag.trim().replace(/_/g, '-').toLowerCase()
   const exact = byLowerCase.get(lower)
   if (exact !== undefined) return exact
-  if (lower.startsWith('pt-')) return lower === 'pt-br' ? 'pt-BR' : 'pt-PT'
+  // Brazil's Portuguese only for Brazil (pt-BR-...); any other region follows the European norm.
+  if (lower.startsWith('pt-')) return lower.startsWith('pt-br-') ? 'pt-BR' : 'pt-PT'
   const dash = lower.indexOf('-')
   return dash > 0 ? byLowerCase.get(lower.slice(0, dash)) : undefined
 }

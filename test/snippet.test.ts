@@ -1,0 +1,149 @@
+// The page snippet (DESIGN.md 7): empty for anonymous requests (and for a request that the hook
+// has just logged out), everything written into HTML escaped, nonce, locale, data attributes.
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import Fastify, { type FastifyRequest } from 'fastify'
+import { test } from 'tap'
+import sessionSecurity from '../index.js'
+import { buildSettings } from '../lib/options.js'
+import { createSnippet, escapeHtml, formatCountdown } from '../lib/snippet.js'
+import { kExpireAfter } from '../lib/symbols.js'
+
+function fakeRequest (expireAfter: number | undefined, headers: Record<string, string | string[]> = {}): FastifyRequest {
+  return { [kExpireAfter]: expireAfter, headers } as unknown as FastifyRequest
+}
+
+/** The value of one attribute in an HTML string, unescaped for comparison. */
+function attribute (html: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}="([^"]*)"`).exec(html)
+  return match?.[1]
+    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+}
+
+test('escapeHtml and formatCountdown', async t => {
+  t.equal(escapeHtml('<a href="x" title=\'y\'>&amp;</a>'), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;')
+  t.equal(escapeHtml('plain text'), 'plain text')
+  t.equal(formatCountdown(60), '1:00')
+  t.equal(formatCountdown(59), '0:59')
+  t.equal(formatCountdown(605), '10:05')
+  t.equal(formatCountdown(0.2), '0:01', 'rounds up: never shows 0:00 while time is left')
+  t.equal(formatCountdown(-3), '0:00')
+})
+
+test('empty for anonymous requests', async t => {
+  const snippet = createSnippet(buildSettings({}), '1.2.3')
+  t.equal(snippet(fakeRequest(undefined)), '', 'no expireAfter: the hook did not see a user')
+  t.equal(snippet(fakeRequest(0)), '', '0: anonymous, or logged out by this request')
+  t.equal(snippet(fakeRequest(Number.NaN)), '')
+  t.equal(snippet(fakeRequest(-5)), '')
+})
+
+test('authenticated: stylesheet, dialog and script with its settings', async t => {
+  const settings = buildSettings({ expireAfter: 600 })
+  const html = createSnippet(settings, '1.2.3')(fakeRequest(600))
+  t.match(html, /^<link rel="stylesheet" href="\/session_security\/static\/session-security\.css\?v=1\.2\.3">/)
+  t.match(html, /<script src="\/session_security\/static\/session-security\.js\?v=1\.2\.3" defer /)
+  t.match(html, /<\/script>$/)
+  t.match(html, /<dialog id="session_security_warning" [^>]*role="alertdialog"[^>]*aria-modal="true"/)
+  t.match(html, /aria-labelledby="session_security_title"/)
+  t.match(html, /<h2 id="session_security_title">Are you still there\?<\/h2>/)
+  t.match(html, /aria-describedby="session_security_message"/)
+  t.match(html, /<span id="session_security_counter">1:00<\/span>/, 'countdown starts at expireAfter - warnAfter')
+  t.match(html, /aria-live="polite"/)
+  t.match(html, /<button type="button" class="session-security-stay" autofocus>Stay signed in<\/button>/)
+  t.equal(attribute(html, 'data-ping-url'), '/session_security/ping/')
+  t.equal(attribute(html, 'data-warn-after'), '540', '90% of expireAfter')
+  t.equal(attribute(html, 'data-expire-after'), '600')
+  t.equal(attribute(html, 'data-return-to-url'), undefined, 'no returnToUrl: the page reloads')
+  t.equal(attribute(html, 'data-confirm-form-discard'), 'Some changes have not been saved. Leave this page anyway?')
+  t.equal(attribute(html, 'lang'), 'en')
+  t.notMatch(html, /nonce/, 'no nonce unless asked')
+  t.notMatch(html, /<script>/, 'no inline script')
+  t.notMatch(html, /style=/, 'no inline style')
+})
+
+test('per-request expireAfter and an explicit warnAfter', async t => {
+  const snippet = createSnippet(buildSettings({ warnAfter: 30, expireAfter: () => 45, routePrefix: '/sec' }), '0.1.0')
+  const html = snippet(fakeRequest(45))
+  t.equal(attribute(html, 'data-warn-after'), '30')
+  t.equal(attribute(html, 'data-expire-after'), '45')
+  t.equal(attribute(html, 'data-ping-url'), '/sec/ping/')
+  t.match(html, /href="\/sec\/static\/session-security\.css\?v=0\.1\.0"/)
+  t.match(html, /<span id="session_security_counter">0:15<\/span>/)
+})
+
+test('everything written into HTML is escaped', async t => {
+  const returnToUrl = '/login?next=/a&b="c"<d>\'e'
+  const snippet = createSnippet(buildSettings({ returnToUrl }), '1.0.0-"><script>alert(1)</script>')
+  const nonce = '"><script>alert(2)</script>'
+  const html = snippet(fakeRequest(600), { nonce })
+  t.notMatch(html, /<script>alert/, 'nothing breaks out of an attribute')
+  t.notMatch(html, /="[^"]*"[^\s>/]/, 'every attribute value ends at its own quote')
+  t.equal(attribute(html, 'data-return-to-url'), returnToUrl)
+  t.match(html, /data-return-to-url="\/login\?next=\/a&amp;b=&quot;c&quot;&lt;d&gt;&#39;e"/)
+  t.equal(attribute(html, 'nonce'), nonce)
+  t.match(html, /\?v=1\.0\.0-%22%3E%3Cscript%3Ealert\(1\)%3C%2Fscript%3E"/, 'the version is URL-encoded, then HTML-escaped')
+  t.equal((html.match(/ nonce="/g) ?? []).length, 2, 'nonce on the stylesheet and the script')
+
+  const french = snippet(fakeRequest(600), { locale: 'fr' })
+  t.match(french, /<h2 id="session_security_title">Êtes-vous toujours là \?<\/h2>/)
+  t.match(french, /faute d&#39;activité/, 'an apostrophe in a translation is escaped too')
+  t.equal(attribute(french, 'data-confirm-form-discard'), 'Certaines modifications ne sont pas enregistrées. Quitter la page quand même ?')
+})
+
+test('an empty nonce writes no attribute', async t => {
+  const html = createSnippet(buildSettings({}), '1')(fakeRequest(600), { nonce: '' })
+  t.notMatch(html, /nonce/)
+})
+
+test('locale: option first, then Accept-Language, else English', async t => {
+  const snippet = createSnippet(buildSettings({}), '1')
+  t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': 'de-DE,de;q=0.9' })), 'lang'), 'de')
+  t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': ['ja', 'cs;q=0.5'] })), 'lang'), 'cs', 'repeated headers are read together')
+  t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': 'de' }), { locale: 'pt_BR' }), 'lang'), 'pt-BR', 'the option wins')
+  t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': 'de' }), { locale: 'xx' }), 'lang'), 'en', 'an unknown option is English, not the header')
+  t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': 'ja' })), 'lang'), 'en')
+  const polish = snippet(fakeRequest(600), { locale: 'pl' })
+  t.match(polish, /Kontynuuj sesję<\/button>/)
+  t.match(polish, /wygaśnie za <span id="session_security_counter">1:00<\/span> z powodu/)
+})
+
+test('through the plugin: anonymous, logged in, logged out by this very request', async t => {
+  const sessions = new Map<string, Record<string, unknown>>()
+  const app = Fastify()
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, {
+    secret: 'a-test-secret-that-is-at-least-32-characters-long',
+    store: new fastifySession.MemoryStore(sessions as never),
+    rolling: false,
+    saveUninitialized: false,
+    cookie: { secure: 'auto' }
+  })
+  await app.register(sessionSecurity, { warnAfter: 5, expireAfter: 10, returnToUrl: '/login' })
+  app.get('/login', async request => {
+    request.session.set('user' as never, { name: 'ann' } as never)
+    return 'ok'
+  })
+  app.get('/page', async (request, reply) => {
+    reply.type('text/html')
+    return `<body>${app.sessionSecurity.snippet(request, { locale: 'es' })}</body>`
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+
+  const anonymous = await app.inject('/page')
+  t.equal(anonymous.body, '<body></body>', 'anonymous: empty')
+
+  const login = await app.inject('/login')
+  const cookie = login.cookies.map(c => `${c.name}=${c.value}`).join('; ')
+  const page = await app.inject({ url: '/page', headers: { cookie } })
+  t.match(page.body, /data-warn-after="5" data-expire-after="10" data-return-to-url="\/login"/)
+  t.match(page.body, /lang="es"/)
+  t.match(page.body, /Mantener la sesión/)
+
+  // Age the stored activity past expireAfter: the hook logs the user out before the handler runs.
+  t.equal(sessions.size, 1)
+  for (const session of sessions.values()) session._session_security = new Date(Date.now() - 11_000).toISOString()
+  const expired = await app.inject({ url: '/page', headers: { cookie } })
+  t.equal(expired.body, '<body></body>', 'logged out by this request: empty')
+})
