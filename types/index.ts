@@ -1,5 +1,6 @@
 // The public TypeScript contract of fastify-session-security: option types and the module
 // augmentation of fastify and @fastify/session. Compiled with the rest, so it cannot drift.
+/// <reference types="@fastify/session" preserve="true" />
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** Why the plugin logged a user out. */
