@@ -2,13 +2,16 @@
 //
 // Each configuration gets its own redis-server (free loopback port) and its own server process
 // (server.ts). autocannon, used as a library from this process, drives one configuration at a
-// time; configurations are interleaved round by round (and the order rotates each round) so a
-// noisy machine affects all alike. For each measurement the driver takes, before and after:
+// time. Configurations are interleaved so that a noisy machine affects all alike: each round gives
+// every configuration BENCH_DURATION seconds, cut into BENCH_SLICES slices that alternate between
+// the configurations (the order rotates each slice), so every configuration's round spans the same
+// stretch of time. For each slice the driver takes, before and after:
 //   - the server's process.cpuUsage() and the count of commands its ioredis client sent (over IPC);
 //   - Redis's INFO commandstats.
 // It prints progress on stderr and a markdown report on stdout.
 //
-// Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (1),
+// Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION seconds per configuration and round (8),
+// BENCH_SLICES per round (4), BENCH_WARMUP seconds per server before the first round (3),
 // BENCH_CONNECTIONS (10), BENCH_FILL sessions for E (100000), BENCH_ONLY (e.g. "A,B"),
 // BENCH_PROFILE=1 (servers run with --cpu-prof into benchmarks/.build/profiles/),
 // BENCH_OUT=<file> (also write the report there).
@@ -17,7 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startRedis, type BenchRedis } from './redis.js'
@@ -36,7 +39,9 @@ function envNumber (name: string, fallback: number): number {
 
 const ROUNDS = envNumber('BENCH_ROUNDS', 5)
 const DURATION = envNumber('BENCH_DURATION', 8)
-const WARMUP = envNumber('BENCH_WARMUP', 1)
+const SLICES = Math.max(1, Math.round(envNumber('BENCH_SLICES', 4)))
+const SLICE_SECONDS = DURATION / SLICES
+const WARMUP = envNumber('BENCH_WARMUP', 3)
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 10)
 const FILL = envNumber('BENCH_FILL', 100_000)
 const PROFILE = process.env.BENCH_PROFILE === '1'
@@ -103,10 +108,28 @@ interface Target {
   sessionBytes: number
   sessionBytesHow: string
   rounds: RoundResult[]
+  slices: Slice[]
   pending: Map<number, (sample: Sample) => void>
 }
 
+/** One slice of load on one configuration, with the server's and Redis's counters around it. */
+interface Slice {
+  /** Responses that autocannon received: for req/s and latencies. */
+  responses: number
+  /** Requests that the server received, in-flight ones at the end included: for costs per request. */
+  requests: number
+  seconds: number
+  latencies: Float64Array
+  cpuMicros: number
+  sentCommands: number
+  stats: Map<string, number>
+  errors: number
+  non2xx: number
+}
+
+/** A configuration's slices of one round, merged. */
 interface RoundResult {
+  /** Requests that the server received: the denominator of CPU and Redis commands per request. */
   requests: number
   rps: number
   p50: number
@@ -222,7 +245,7 @@ async function setUp (config: Config): Promise<Target> {
   try {
     const { child, port, store } = await startServer(config, redis)
     const target: Target = {
-      config, redis, child, port, store, cookie: '', sessionKey: '', sessionBytes: 0, sessionBytesHow: '', rounds: [], pending: new Map()
+      config, redis, child, port, store, cookie: '', sessionKey: '', sessionBytes: 0, sessionBytesHow: '', rounds: [], slices: [], pending: new Map()
     }
     targets.push(target)
     child.on('message', (message: ServerMessage) => {
@@ -304,7 +327,7 @@ function load (target: Target, seconds: number): Promise<LoadResult> {
       resolve({
         responses,
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
-        latencies: latencies.subarray(0, responses).sort(),
+        latencies: latencies.subarray(0, responses),
         result
       })
     })
@@ -330,23 +353,47 @@ function statsDelta (after: Map<string, number>, before: Map<string, number>): M
   return delta
 }
 
-async function measure (target: Target): Promise<RoundResult> {
+async function measure (target: Target, seconds: number): Promise<Slice> {
   const statsBefore = await target.redis.commandStats()
   const before = await sample(target)
-  const { responses, seconds, latencies, result } = await load(target, DURATION)
+  const loaded = await load(target, seconds)
   const after = await sample(target)
   const statsAfter = await target.redis.commandStats()
-  const cpu = (after.cpu.user - before.cpu.user) + (after.cpu.system - before.cpu.system)
   return {
-    requests: responses,
-    rps: responses / seconds,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    cpuMicros: cpu,
+    responses: loaded.responses,
+    requests: after.requests - before.requests,
+    seconds: loaded.seconds,
+    latencies: loaded.latencies,
+    cpuMicros: (after.cpu.user - before.cpu.user) + (after.cpu.system - before.cpu.system),
     sentCommands: after.redisCommands - before.redisCommands,
     stats: statsDelta(statsAfter, statsBefore),
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx
+    errors: loaded.result.errors + loaded.result.timeouts,
+    non2xx: loaded.result.non2xx
+  }
+}
+
+function mergeSlices (slices: Slice[]): RoundResult {
+  const requests = slices.reduce((n, s) => n + s.requests, 0)
+  const responses = slices.reduce((n, s) => n + s.responses, 0)
+  const latencies = new Float64Array(responses)
+  let offset = 0
+  for (const s of slices) {
+    latencies.set(s.latencies, offset)
+    offset += s.latencies.length
+  }
+  latencies.sort()
+  const stats = new Map<string, number>()
+  for (const s of slices) for (const [c, n] of s.stats) stats.set(c, (stats.get(c) ?? 0) + n)
+  return {
+    requests,
+    rps: responses / slices.reduce((n, s) => n + s.seconds, 0),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpuMicros: slices.reduce((n, s) => n + s.cpuMicros, 0),
+    sentCommands: slices.reduce((n, s) => n + s.sentCommands, 0),
+    stats,
+    errors: slices.reduce((n, s) => n + s.errors, 0),
+    non2xx: slices.reduce((n, s) => n + s.non2xx, 0)
   }
 }
 
@@ -409,7 +456,13 @@ function summarize (target: Target): Summary {
   }
 }
 
+const clock = (seconds: number): string => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`
 const fmt = (value: number, digits: number): string => Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
+/** Each round's ratio of one metric, X over Y: rounds run at the same time, so they pair up. */
+function perRound (x: Summary, y: Summary, metric: (r: RoundResult) => number): string {
+  const ratios = x.target.rounds.map((r, i) => metric(r) / metric(y.target.rounds[i]))
+  return `per round ${ratios.map(v => fmt(v, 2)).join(', ')}`
+}
 const ratio = (value: number, base: number | undefined): string => base === undefined ? 'n/a' : fmt(value / base, 2)
 
 function report (summaries: Summary[], machine: string[]): string {
@@ -431,8 +484,9 @@ function report (summaries: Summary[], machine: string[]): string {
   const D2 = byId.get('D2')
   const E = byId.get('E')
   if (A !== undefined && B !== undefined) {
-    checks.push(['B/A throughput ≥ 0.97', B.rps / A.rps >= 0.97, fmt(B.rps / A.rps, 3)])
-    checks.push(['B/A server CPU per request ≤ 1.05', B.cpuPerRequest / A.cpuPerRequest <= 1.05, fmt(B.cpuPerRequest / A.cpuPerRequest, 3)])
+    checks.push(['B/A throughput ≥ 0.97', B.rps / A.rps >= 0.97, `${fmt(B.rps / A.rps, 3)} (${perRound(B, A, r => r.rps)})`])
+    checks.push(['B/A server CPU per request ≤ 1.05', B.cpuPerRequest / A.cpuPerRequest <= 1.05,
+      `${fmt(B.cpuPerRequest / A.cpuPerRequest, 3)} (${perRound(B, A, r => r.cpuMicros / r.requests)})`])
     checks.push(['B Redis cmds/req ≤ A + 0.01', B.commandsPerRequest <= A.commandsPerRequest + 0.01,
       `${fmt(B.commandsPerRequest, 4)} vs ${fmt(A.commandsPerRequest, 4)}`])
     const aTarget = targets.find(t => t.config.id === 'A')
@@ -445,12 +499,16 @@ function report (summaries: Summary[], machine: string[]): string {
   }
   if (D1 !== undefined) checks.push(['D ping without merge: 1 Redis command', D1.commandsPerRequest <= 1.001, fmt(D1.commandsPerRequest, 4)])
   if (D2 !== undefined) checks.push(['D ping with merge: ≤ 2 Redis commands', D2.commandsPerRequest <= 2, fmt(D2.commandsPerRequest, 4)])
-  if (E !== undefined && B !== undefined) checks.push(['E/B throughput ≥ 0.95', E.rps / B.rps >= 0.95, fmt(E.rps / B.rps, 3)])
+  if (E !== undefined && B !== undefined) {
+    checks.push(['E/B throughput ≥ 0.95', E.rps / B.rps >= 0.95, `${fmt(E.rps / B.rps, 3)} (${perRound(E, B, r => r.rps)})`])
+    checks.push(['E/B server CPU per request (information)', undefined,
+      `${fmt(E.cpuPerRequest / B.cpuPerRequest, 3)} (${perRound(E, B, r => r.cpuMicros / r.requests)})`])
+  }
 
   lines.push('')
   lines.push('| target | result | measured |')
   lines.push('| --- | --- | --- |')
-  for (const [name, ok, value] of checks) lines.push(`| ${name} | ${ok === true ? 'pass' : 'FAIL'} | ${value} |`)
+  for (const [name, ok, value] of checks) lines.push(`| ${name} | ${ok === undefined ? '' : ok ? 'pass' : 'FAIL'} | ${value} |`)
 
   lines.push('')
   lines.push('What Redis executed per request (INFO commandstats deltas; commands run inside a script are listed as well, the table counts the script call once):')
@@ -479,9 +537,11 @@ async function main (): Promise<void> {
   linkAssets()
   if (PROFILE) mkdirSync(join(buildRoot, 'profiles'), { recursive: true })
 
-  const perMeasurement = DURATION + WARMUP
-  log(`fastify-session-security benchmark: ${configs.map(c => c.id).join(', ')}; ${ROUNDS} rounds × ${DURATION} s, ` +
-    `warmup ${WARMUP} s, ${CONNECTIONS} connections; about ${Math.ceil((configs.length * (ROUNDS * perMeasurement + 3)) / 60)} min`)
+  const sliceCount = ROUNDS * SLICES * configs.length
+  const estimate = configs.length * WARMUP + sliceCount * (SLICE_SECONDS + 0.2) + (configs.some(c => c.fill > 0) ? 10 : 0)
+  log(`fastify-session-security benchmark: ${configs.map(c => c.id).join(', ')}; ${ROUNDS} rounds × ${DURATION} s per configuration ` +
+    `in ${SLICES} interleaved slices, ${CONNECTIONS} connections; about ${Math.ceil(estimate / 60)} min`)
+  const loadBefore = loadavg()
   for (const config of configs) {
     log(`  starting ${config.id}: ${config.label}`)
     const target = await setUp(config)
@@ -489,36 +549,54 @@ async function main (): Promise<void> {
   }
 
   // A first warmup per server: JIT, connection pools, Redis's first allocations.
-  for (const target of targets) await load(target, 3)
+  if (WARMUP > 0) {
+    log(`  warmup: ${WARMUP} s per server`)
+    for (const target of targets) await load(target, WARMUP)
+  }
 
   const started = Date.now()
-  const total = ROUNDS * targets.length
+  const tty = process.stderr.isTTY
   let step = 0
   for (let round = 0; round < ROUNDS; round++) {
-    const order = targets.map((_, i) => targets[(i + round) % targets.length])
-    for (const target of order) {
-      if (WARMUP > 0) await load(target, WARMUP)
-      const result = await measure(target)
-      target.rounds.push(result)
+    for (const target of targets) target.slices = []
+    for (let slice = 0; slice < SLICES; slice++) {
+      // The order rotates each slice, so no configuration always follows the same one.
+      const shift = round * SLICES + slice
+      const order = targets.map((_, i) => targets[(i + shift) % targets.length])
+      for (const target of order) {
+        target.slices.push(await measure(target, SLICE_SECONDS))
+        step++
+        if (tty) {
+          const elapsed = (Date.now() - started) / 1000
+          process.stderr.write(`\r  round ${round + 1}/${ROUNDS}, slice ${slice + 1}/${SLICES}, ${target.config.id}: ` +
+            `${step}/${sliceCount} slices, eta ${clock(elapsed / step * (sliceCount - step))}   `)
+        }
+      }
+    }
+    if (tty) process.stderr.write('\r\x1b[K')
+    for (const target of targets) {
       await checkStillLoggedIn(target)
-      step++
-      const elapsed = (Date.now() - started) / 1000
-      const eta = elapsed / step * (total - step)
-      log(`[${String(step).padStart(2)}/${total}] round ${round + 1}/${ROUNDS} ${target.config.id.padEnd(2)} ` +
+      const result = mergeSlices(target.slices)
+      target.rounds.push(result)
+      log(`round ${round + 1}/${ROUNDS} ${target.config.id.padEnd(2)} ` +
         `${Math.round(result.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${fmt(result.p50, 2)} ms  p99 ${fmt(result.p99, 2)} ms  ` +
         `cpu ${fmt(result.cpuMicros / result.requests, 1)} µs/req  redis ${fmt(result.sentCommands / result.requests, 3)} cmd/req` +
-        `${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}  ` +
-        `eta ${Math.floor(eta / 60)}:${String(Math.round(eta % 60)).padStart(2, '0')}`)
+        `${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`)
     }
+    const elapsed = (Date.now() - started) / 1000
+    log(`  elapsed ${clock(elapsed)}, eta ${clock(elapsed / step * (sliceCount - step))}`)
   }
+  const loadAfter = loadavg()
 
   const redisVersion = await targets[0].redis.version()
   const machine = [
     `Machine: ${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}; Node.js ${process.version}; ` +
       `redis-server ${redisVersion}; ${new Date().toISOString().slice(0, 10)}.`,
-    `Run: ${ROUNDS} rounds × ${DURATION} s per configuration (warmup ${WARMUP} s before each), ${CONNECTIONS} connections, ` +
-      `interleaved; req/s, latencies and CPU are medians of the rounds; Redis commands are totals over all rounds. ` +
-      `Store in B, D, E: ${targets.find(t => t.config.server === 'plugin')?.store ?? 'n/a'}.`
+    `Run: ${ROUNDS} rounds; in each, every configuration gets ${DURATION} s of load in ${SLICES} slices of ${fmt(SLICE_SECONDS, 1)} s ` +
+      `that alternate between configurations; ${CONNECTIONS} connections; ${WARMUP} s warmup per server first. ` +
+      `req/s, latencies and CPU per request are medians of the rounds; Redis commands per request are totals over all rounds. ` +
+      `Store in B, D, E: ${targets.find(t => t.config.server === 'plugin')?.store ?? 'n/a'}.`,
+    `Load average (1 min) before / after: ${fmt(loadBefore[0], 2)} / ${fmt(loadAfter[0], 2)}.`
   ]
   const text = report(targets.map(summarize), machine)
   process.stdout.write(text + '\n')

@@ -12,8 +12,8 @@ import fastifySession from '@fastify/session'
 import { RedisStore } from 'connect-redis'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { existsSync } from 'node:fs'
 import sessionSecurity from '../index.js'
+import { SessionSecurityStore } from '../lib/store.js'
 
 export type ServerKind = 'baseline' | 'plugin' | 'rolling'
 
@@ -22,6 +22,8 @@ export interface Sample {
   cpu: NodeJS.CpuUsage
   /** Commands this process's ioredis client has sent (a script call is one command). */
   redisCommands: number
+  /** HTTP requests this server has received (the load generator stops with some in flight). */
+  requests: number
 }
 
 export type ServerMessage =
@@ -35,18 +37,6 @@ declare module 'fastify' {
   interface Session {
     user?: { id: number, name: string }
   }
-}
-
-type StoreClass = new (options: { client: Redis }) => InstanceType<typeof RedisStore>
-
-/** SessionSecurityStore when lib/store.ts has been built, else connect-redis' RedisStore. */
-async function recommendedStore (): Promise<{ Store: StoreClass, name: string }> {
-  const url = new URL('../lib/store.js', import.meta.url)
-  if (existsSync(url)) {
-    const mod = await import(url.href) as { SessionSecurityStore?: StoreClass }
-    if (typeof mod.SessionSecurityStore === 'function') return { Store: mod.SessionSecurityStore, name: 'SessionSecurityStore' }
-  }
-  return { Store: RedisStore, name: 'RedisStore (lib/store.ts not available)' }
 }
 
 /** Counts every command the client sends, pipelines and scripts included (one per EVALSHA). */
@@ -66,12 +56,13 @@ async function main (): Promise<void> {
   const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT) })
   const sentCommands = countCommands(redis)
 
-  const { Store, name: storeName } = kind === 'plugin' ? await recommendedStore() : { Store: RedisStore as StoreClass, name: 'RedisStore' }
+  // B, D and E run with the recommended store; A and C with plain connect-redis.
+  const store = kind === 'plugin' ? new SessionSecurityStore({ client: redis }) : new RedisStore({ client: redis })
   const app = Fastify({ logger: false })
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     secret: 'a benchmark secret that is long enough to sign cookies',
-    store: new Store({ client: redis }),
+    store,
     cookie: { secure: 'auto' },
     ...(kind === 'rolling' ? {} : { rolling: false, saveUninitialized: false })
   })
@@ -88,11 +79,13 @@ async function main (): Promise<void> {
   })
 
   await app.listen({ host: '127.0.0.1', port: 0 })
+  let requests = 0
+  app.server.on('request', function countRequest () { requests++ })
   const { port } = app.server.address() as { port: number }
 
   const send = (message: ServerMessage): void => { process.send?.(message) }
   process.on('message', (message: DriverMessage) => {
-    if (message.type === 'sample') send({ type: 'sample', id: message.id, sample: { cpu: process.cpuUsage(), redisCommands: sentCommands() } })
+    if (message.type === 'sample') send({ type: 'sample', id: message.id, sample: { cpu: process.cpuUsage(), redisCommands: sentCommands(), requests } })
   })
   // The driver going away (normally, or killed) ends this server too.
   process.once('disconnect', () => {
@@ -101,7 +94,7 @@ async function main (): Promise<void> {
       process.exit(0)
     })
   })
-  send({ type: 'ready', port, store: storeName })
+  send({ type: 'ready', port, store: store.constructor.name })
 }
 
 main().catch((err: Error) => {
