@@ -177,7 +177,10 @@
 
     /** @type {Binding[]} */
     const bindings = [
-      [doc, options.events || ['mousemove', 'mousedown', 'keydown', 'scroll', 'wheel', 'touchstart'], () => activity(), { capture: true, passive: true }],
+      // Chrome sends still mousemoves when layout changes under the pointer, say when the dialog opens
+      [doc, options.events || ['mousemove', 'mousedown', 'keydown', 'scroll', 'wheel', 'touchstart'], event => {
+        if (event.movementX || event.movementY || event.type !== 'mousemove') activity()
+      }, { capture: true, passive: true }],
       [doc, ['input', 'change'], event => {
         if (confirm && event.target.form) dirty = true
       }, true],

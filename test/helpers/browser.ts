@@ -1,0 +1,145 @@
+// End-to-end helpers: Debian's Chromium through playwright-core (never a downloaded browser), the
+// demo application on a private Redis and a free loopback port, and small probes that the tests
+// read: CSP violations, session-security events, ping requests.
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { RedisStore } from 'connect-redis'
+import type { FastifyInstance } from 'fastify'
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core'
+import { buildDemo } from '../../example/app.js'
+import { startRedis, type RedisServer } from './redis.js'
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const PING_PATH = '/session_security/ping/'
+
+export function launchBrowser (): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+  })
+}
+
+export interface Demo {
+  url: string
+  app: FastifyInstance
+  redis: RedisServer
+  close (): Promise<void>
+}
+
+/** The demo application with short timeouts, its sessions on a private Redis. */
+export async function startDemo (warnAfter: number, expireAfter: number): Promise<Demo> {
+  const redis = await startRedis()
+  const client = redis.client()
+  const app = await buildDemo({ warnAfter, expireAfter, store: new RedisStore({ client, prefix: 'demo:' }), storeLabel: 'test Redis' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    redis,
+    async close () {
+      await app.close()
+      await redis.stop()
+    }
+  }
+}
+
+export interface Probe {
+  /** CSP violations reported by any page of the context. */
+  violations: string[]
+  /** session-security:* events, in order, with the page's own label and the time the test saw them. */
+  events: Array<{ page: string, type: string, at: number }>
+}
+
+/**
+ * A fresh context (its own cookies) with probes installed before any page script runs: the
+ * securitypolicyviolation event and the client's events are reported to the test.
+ */
+export async function newContext (browser: Browser): Promise<{ context: BrowserContext, probe: Probe }> {
+  const context = await browser.newContext()
+  const probe: Probe = { violations: [], events: [] }
+  await context.exposeBinding('__probe', ({ page }, kind: string, detail: string) => {
+    if (kind === 'csp') probe.violations.push(detail)
+    else probe.events.push({ page: labels.get(page) ?? '?', type: detail, at: Date.now() })
+  })
+  await context.addInitScript(() => {
+    const report = (window as unknown as { __probe: (kind: string, detail: string) => void }).__probe
+    document.addEventListener('securitypolicyviolation', event => {
+      void report('csp', `${event.violatedDirective} ${event.blockedURI}`)
+    })
+    for (const type of ['warn', 'activity', 'expire']) {
+      document.addEventListener(`session-security:${type}`, () => { void report('event', type) })
+    }
+  })
+  context.on('console', message => {
+    if (/Content.Security.Policy/i.test(message.text())) probe.violations.push(message.text())
+  })
+  return { context, probe }
+}
+
+const labels = new WeakMap<Page, string>()
+/** Names a page in probe.events. */
+export function label (page: Page, name: string): Page {
+  labels.set(page, name)
+  return page
+}
+
+/** Signs in through the form with the keyboard only (no pointer over the page), lands on the dashboard. */
+export async function login (page: Page, baseUrl: string, name = 'ann'): Promise<number> {
+  await page.goto(`${baseUrl}/login`)
+  await page.fill('#username', name)
+  await page.fill('#password', 'demo')
+  await Promise.all([
+    page.waitForURL(`${baseUrl}/dashboard`),
+    page.press('#password', 'Enter')
+  ])
+  return Date.now()
+}
+
+export interface PingLog {
+  /** Every ping the page sent, with the time the test saw it. */
+  sent: Array<{ at: number, url: string }>
+  count (since?: number): number
+}
+
+/** Records the page's pings; with hold, they never reach the server (the page waits for an answer forever). */
+export async function watchPings (page: Page, { hold = false } = {}): Promise<PingLog> {
+  const sent: PingLog['sent'] = []
+  const isPing = (request: Request): boolean => new URL(request.url()).pathname === PING_PATH
+  if (hold) {
+    await page.route(url => url.pathname === PING_PATH, () => {
+      sent.push({ at: Date.now(), url: '(held)' })
+    })
+  } else {
+    page.on('request', request => {
+      if (isPing(request)) sent.push({ at: Date.now(), url: request.url() })
+    })
+  }
+  return { sent, count: (since = 0) => sent.filter(ping => ping.at >= since).length }
+}
+
+export const WARNING = 'dialog#session_security_warning'
+export const WARNING_OPEN = `${WARNING}[open]`
+
+/** Whether the warning dialog is open now. */
+export function warningOpen (page: Page): Promise<boolean> {
+  return page.evaluate(() => (document.getElementById('session_security_warning') as HTMLDialogElement | null)?.open === true)
+}
+
+const require = createRequire(import.meta.url)
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+
+export interface AxeViolation { id: string, impact: string, help: string, nodes: unknown[] }
+
+/** axe-core's violations inside one element. Evaluated through the DevTools protocol, so the page's CSP does not block it. */
+export async function axeViolations (page: Page, selector: string): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource)
+  return page.evaluate(async (selector: string) => {
+    const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe
+    const result = await axe.run({ include: [selector] }, { resultTypes: ['violations'] })
+    return result.violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes }))
+  }, selector)
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
