@@ -1,6 +1,7 @@
 // Redis stopped in the middle of a run and started again: prompt 5xx answers, no crash, no
 // unhandled rejection, nothing half-written, and the same sessions work afterwards. The client is
 // configured as the README recommends for faults.
+import { once } from 'node:events'
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { startRedis } from '../helpers/redis.js'
@@ -21,6 +22,8 @@ const client = new Redis({
 })
 client.on('error', () => {})
 t.teardown(() => client.disconnect())
+// Without the offline queue, commands sent before the connection is ready fail: wait for it.
+if (client.status !== 'ready') await once(client, 'ready')
 const admin = redis.client()
 
 const problems: unknown[] = []
