@@ -1,0 +1,86 @@
+// A laptop that sleeps (DESIGN.md 7, issue 3): the page's timers stop (Playwright's clock, paused)
+// while real time passes for the server; on waking the page's clock jumps ahead without firing
+// timers, and the page comes back to the foreground. It must check at once: past expireAfter it
+// leaves without showing the dashboard; between warnAfter and expireAfter it warns at once.
+// Headless Chromium keeps every page "visible", so the test sets document.hidden itself and sends
+// the visibilitychange event that a real browser would.
+import { test } from 'tap'
+import type { Page } from 'playwright-core'
+import { launchBrowser, login, newContext, sleep, startDemo, warningOpen, watchPings } from '../helpers/browser.js'
+
+const WARN = 2
+const EXPIRE = 4
+
+/** Goes to the background (or comes back), as a closed lid and a reopened one would look to the page. */
+function setHidden (page: Page, hidden: boolean): Promise<{ bodyVisibility: string, warning: boolean }> {
+  return page.evaluate((hidden: boolean) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden })
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' })
+    document.dispatchEvent(new Event('visibilitychange'))
+    // Read synchronously, before the browser could paint anything after the event.
+    return {
+      bodyVisibility: getComputedStyle(document.body).visibility,
+      warning: (document.getElementById('session_security_warning') as HTMLDialogElement).open
+    }
+  }, hidden)
+}
+
+test('sleep and wake', async t => {
+  const browser = await launchBrowser()
+  const demo = await startDemo(WARN, EXPIRE)
+  t.teardown(async () => {
+    await browser.close()
+    await demo.close()
+  })
+
+  t.test('asleep past expireAfter: leaves as soon as it is visible, without showing the dashboard', async t => {
+    const { context, probe } = await newContext(browser)
+    t.teardown(() => context.close())
+    await context.clock.install()
+    const page = await context.newPage()
+    const pings = await watchPings(page)
+    await login(page, demo.url)
+    const pageTime = await page.evaluate(() => Date.now())
+    await setHidden(page, true)
+    await context.clock.pauseAt(pageTime + 100)
+
+    // The lid is closed for longer than expireAfter: no timer runs in the page meanwhile.
+    await sleep(EXPIRE * 1000 + 700)
+    t.equal(pings.count(), 0, 'no ping while asleep')
+    t.equal(page.url(), `${demo.url}/dashboard`, 'still on the dashboard while asleep')
+    await context.clock.setSystemTime(pageTime + EXPIRE * 1000 + 800)
+
+    const woke = Date.now()
+    const seen = await setHidden(page, false)
+    t.same(seen, { bodyVisibility: 'hidden', warning: false }, 'the dashboard is hidden at once, before any answer')
+    await page.waitForURL(`${demo.url}/login?expired=1`, { timeout: 2000 })
+    t.ok(Date.now() - woke < 1500, `left ${Date.now() - woke} ms after waking`)
+    t.equal(pings.count(), 1, 'one ping, on waking')
+    t.same(pings.answers, ['"logout"'], 'answered "logout"')
+    t.same(probe.violations, [], 'no CSP violation')
+  })
+
+  t.test('asleep between warnAfter and expireAfter: warns as soon as it is visible', async t => {
+    const { context, probe } = await newContext(browser)
+    t.teardown(() => context.close())
+    await context.clock.install()
+    const page = await context.newPage()
+    const pings = await watchPings(page)
+    const start = await login(page, demo.url)
+    const pageTime = await page.evaluate(() => Date.now())
+    await setHidden(page, true)
+    await context.clock.pauseAt(pageTime + 100)
+
+    await sleep(start + WARN * 1000 + 600 - Date.now())
+    t.equal(pings.count(), 0, 'no ping while asleep')
+    await context.clock.setSystemTime(pageTime + (Date.now() - start))
+    const woke = Date.now()
+    await setHidden(page, false)
+    await page.waitForFunction(() => (document.getElementById('session_security_warning') as HTMLDialogElement).open, undefined, { timeout: 1500 })
+    t.ok(Date.now() - woke < 1000, `warned ${Date.now() - woke} ms after waking`)
+    t.equal(await warningOpen(page), true)
+    t.equal(pings.count(), 1, 'one ping, on waking')
+    t.equal(page.url(), `${demo.url}/dashboard`, 'the session is still alive')
+    t.same(probe.violations, [], 'no CSP violation')
+  })
+})
