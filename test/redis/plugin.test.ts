@@ -63,3 +63,23 @@ t.test('Redis commands per request: one read; one script call per activityResolu
   t.equal(delta('set'), 1, 'the script\'s SET; @fastify/session wrote nothing')
   t.ok(Date.now() - await readActivity(client, cookie) < 2000)
 })
+
+t.test('a session written by plain connect-redis (field not first) falls back, then is migrated', async t => {
+  const { app } = await buildStoreApp({ client, plugin: { warnAfter: 5, expireAfter: 10 } })
+  t.teardown(() => app.close())
+  const cookie = await login(app)
+  const key = sessionKey(cookie)
+  const session = JSON.parse(await client.get(key) as string)
+  // What connect-redis's JSON.stringify writes after an application key: the field comes last.
+  await client.set(key, JSON.stringify({ ...session, list: [], _session_security: new Date(Date.now() - 3000).toISOString() }), 'KEEPTTL')
+  t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
+  const raw = await client.get(key) as string
+  t.ok(raw.startsWith('{"_session_security":"'), 'the whole-session save put the field first')
+  t.ok(Date.now() - Date.parse(JSON.parse(raw)._session_security) < 1500, 'activity recorded')
+  t.same(JSON.parse(raw).list, [], 'application data kept')
+  const before = await redis.commandStats()
+  await setActivity(client, cookie, 3)
+  t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
+  const after = await redis.commandStats()
+  t.equal((after.evalsha ?? 0) - (before.evalsha ?? 0), 1, 'from then on, activity is one script call')
+})
