@@ -43,8 +43,19 @@ test('one tab', async t => {
     t.teardown(() => context.close())
     const page = label(await context.newPage(), 'A')
     const pings = await watchPings(page)
+    const assets: Array<{ url: string, status: number, type?: string, cache?: string }> = []
+    page.on('response', response => {
+      if (response.url().includes('/session_security/static/')) {
+        const headers = response.headers()
+        assets.push({ url: new URL(response.url()).pathname, status: response.status(), type: headers['content-type'], cache: headers['cache-control'] })
+      }
+    })
     const start = await login(page, demo.url)
     t.equal(await warningOpen(page), false, 'closed at first')
+    t.same(assets.map(asset => asset.url).sort(), ['/session_security/static/session-security.css', '/session_security/static/session-security.js'], 'the plugin serves the client')
+    for (const asset of assets) {
+      t.match(asset, { status: 200, type: /^(text\/css|application\/javascript|text\/javascript)/, cache: /immutable/ }, `${asset.url}: versioned, kept by the browser`)
+    }
 
     await page.waitForSelector(WARNING_OPEN, { timeout: (WARN + 3) * 1000 })
     const elapsed = Date.now() - start
@@ -116,6 +127,39 @@ test('one tab', async t => {
     await page.waitForSelector(WARNING_OPEN, { timeout: 3000 })
     const elapsed = Date.now() - moved
     t.ok(elapsed >= WARN * 1000 - 300, `warned ${elapsed} ms after the activity`)
+    t.same(probe.violations, [], 'no CSP violation')
+  })
+
+  t.test('manual use: SessionSecurity.stop() and start()', async t => {
+    const { context, probe } = await newContext(browser)
+    t.teardown(() => context.close())
+    const page = await context.newPage()
+    const pings = await watchPings(page)
+    await login(page, demo.url)
+    const api = await page.evaluate(() => Object.keys((window as unknown as { SessionSecurity: object }).SessionSecurity).sort())
+    t.same(api, ['start', 'stop'], 'one global, start and stop')
+    await page.evaluate(() => (window as unknown as { SessionSecurity: { stop: () => void } }).SessionSecurity.stop())
+    await sleep(WARN * 1000 + 800)
+    t.equal(await warningOpen(page), false, 'stopped: no warning')
+    t.equal(pings.count(), 0, 'stopped: no ping')
+
+    const started = Date.now()
+    await page.evaluate((warnAfter: number) => {
+      const { start } = (window as unknown as { SessionSecurity: { start: (options: object) => void } }).SessionSecurity
+      start({ pingUrl: '/session_security/ping/', warnAfter, expireAfter: 60 })
+    }, 1)
+    await page.waitForSelector(WARNING_OPEN, { timeout: 3000 })
+    t.ok(Date.now() - started >= 700, 'started by hand with its own warnAfter (1 s)')
+    t.equal(pings.count(), 1, 'asked the server first')
+    const bad = await page.evaluate(() => {
+      try {
+        (window as unknown as { SessionSecurity: { start: (options: object) => void } }).SessionSecurity.start({ pingUrl: '/x', warnAfter: 5, expireAfter: 5 })
+        return 'no error'
+      } catch (err) {
+        return (err as Error).name
+      }
+    })
+    t.equal(bad, 'TypeError', 'bad options throw')
     t.same(probe.violations, [], 'no CSP violation')
   })
 
