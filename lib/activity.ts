@@ -9,7 +9,10 @@ import type { Settings } from './options.js'
 import { kLastActivity } from './symbols.js'
 
 export interface ActivityStore {
-  /** Keeps the later of the stored and given activity; resolves to it (epoch ms), or 0 when it could not. */
+  /**
+   * Keeps the later of the stored and given activity; resolves to it (epoch ms), to -1 when the
+   * session is no longer in the store, or to 0 when the stored session is in a form it cannot edit.
+   */
   recordActivity (sessionId: string, at: number, ttlSeconds: number): Promise<number>
   /** TTL in seconds for keys created before any activity write (sessions saved at login). */
   useIdleTtl? (ttlSeconds: number): void
@@ -57,8 +60,16 @@ export function createActivityRecorder (settings: Settings): ActivityRecorder {
       const store = storeOf(request)
       if (store === undefined) return throughSession(request, at)
       return store.recordActivity(request.session.sessionId, at, ttlFor(expireAfter)).then(stored => {
-        if (stored === 0) throughSession(request, at)
-        else request[kLastActivity] = stored
+        if (stored > 0) {
+          request[kLastActivity] = stored
+        } else if (stored === 0 || request.session._session_security === undefined) {
+          // A form the script does not edit, or a session that was never saved: write it whole.
+          throughSession(request, at)
+        } else {
+          // The session was loaded from the store and deleted since (a logout in another tab):
+          // writing it now would bring it back.
+          request[kLastActivity] = at
+        }
       })
     }
   }

@@ -83,11 +83,11 @@ end
 `
 
 // KEYS[1] session key; ARGV[1] activity (epoch ms); ARGV[2] seconds that the key outlives that
-// activity (0: keep the key's TTL). Returns the resulting activity, or 0 when the key does not
-// exist (a deleted session is never brought back) or holds the field somewhere else than first.
+// activity (0: keep the key's TTL). Returns the resulting activity; -1 when the key does not exist
+// (a deleted session is never brought back); 0 when the JSON was not written by this store.
 const RECORD_ACTIVITY_LUA = LUA_HELPERS + `
 local json = redis.call('GET', KEYS[1])
-if not json then return 0 end
+if not json then return -1 end
 local now = now_ms()
 local at = math.min(tonumber(ARGV[1]), now)
 local ttl = tonumber(ARGV[2])
@@ -205,8 +205,8 @@ export class SessionSecurityStore extends RedisStore {
   /**
    * Keeps the later of the stored last activity and `at` (epoch ms), both capped at Redis's clock,
    * without rewriting anything else; the key then lives `ttlSeconds` past that activity. One
-   * script call. Resolves to the resulting activity (epoch ms), or 0 when the session is not in
-   * Redis (it is never brought back) or its JSON was not written by this store.
+   * script call. Resolves to the resulting activity (epoch ms); -1 when the session is not in
+   * Redis (it is never brought back); 0 when its JSON was not written by this store.
    */
   async recordActivity (sid: string, at: number, ttlSeconds: number): Promise<number> {
     if (!Number.isFinite(at) || !(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {

@@ -41,9 +41,9 @@ t.test('a saved session is plain JSON that connect-redis reads, field first', as
   t.same(await store.get(id), { _session_security: iso(at), user: 'ann', cookie: { path: '/', expires: null } })
 })
 
-t.test('recordActivity on a missing key returns 0 and creates nothing', async t => {
+t.test('recordActivity on a missing key returns -1 and creates nothing', async t => {
   const id = sid()
-  t.equal(await store.recordActivity(id, Date.now(), 60), 0)
+  t.equal(await store.recordActivity(id, Date.now(), 60), -1)
   t.equal(await raw(id), null)
   t.equal(await client.exists(`sess:${id}`), 0)
 })
