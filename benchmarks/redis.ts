@@ -9,12 +9,18 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 
+export interface CommandStat {
+  calls: number
+  /** Time Redis spent executing the command, in microseconds. */
+  usec: number
+}
+
 export interface BenchRedis {
   readonly port: number
   /** A connection for the driver (stats, fill, inspection); its own commands are excluded from counts. */
   readonly admin: Redis
-  /** Cumulative calls per command since start, from INFO commandstats. */
-  commandStats (): Promise<Map<string, number>>
+  /** Cumulative calls and time per command since start, from INFO commandstats. */
+  commandStats (): Promise<Map<string, CommandStat>>
   version (): Promise<string>
   stop (): Promise<void>
 }
@@ -66,8 +72,10 @@ export async function startRedis (): Promise<BenchRedis> {
     admin,
     async commandStats () {
       const info = await admin.info('commandstats')
-      const stats = new Map<string, number>()
-      for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(match[1], Number(match[2]))
+      const stats = new Map<string, CommandStat>()
+      for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+        stats.set(match[1], { calls: Number(match[2]), usec: Number(match[3]) })
+      }
       return stats
     },
     async version () {

@@ -23,7 +23,7 @@ import { createRequire } from 'node:module'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startRedis, type BenchRedis } from './redis.js'
+import { startRedis, type BenchRedis, type CommandStat } from './redis.js'
 import type { DriverMessage, Sample, ServerKind, ServerMessage } from './server.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -68,7 +68,9 @@ const CONFIGS: Config[] = [
   { id: 'C', label: '@fastify/session defaults (rolling: true), no plugin', server: 'rolling', path: '/page', fill: 0 },
   { id: 'D1', label: `ping \`${PING}\`, no merge`, server: 'plugin', path: PING, fill: 0 },
   { id: 'D2', label: `ping \`${PING}?idleFor=0\` (merge)`, server: 'plugin', path: `${PING}?idleFor=0`, fill: 0 },
-  { id: 'E', label: `B with ${FILL.toLocaleString('en-US')} sessions in Redis`, server: 'plugin', path: '/page', fill: FILL }
+  { id: 'E', label: `B with ${FILL.toLocaleString('en-US')} sessions in Redis`, server: 'plugin', path: '/page', fill: FILL },
+  // A second, identical baseline: how far A′/A strays from 1.00 is the noise of this run.
+  { id: 'A′', label: 'A again (control: its ratio to A is the noise of the run)', server: 'baseline', path: '/page', fill: 0 }
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ interface Slice {
   latencies: Float64Array
   cpuMicros: number
   sentCommands: number
-  stats: Map<string, number>
+  stats: Map<string, CommandStat>
   errors: number
   non2xx: number
 }
@@ -139,7 +141,7 @@ interface RoundResult {
   p99: number
   cpuMicros: number
   sentCommands: number
-  stats: Map<string, number>
+  stats: Map<string, CommandStat>
   errors: number
   non2xx: number
 }
@@ -345,15 +347,26 @@ function load (target: Target, seconds: number): Promise<LoadResult> {
   })
 }
 
-function statsDelta (after: Map<string, number>, before: Map<string, number>): Map<string, number> {
-  const delta = new Map<string, number>()
-  for (const [command, calls] of after) {
+function statsDelta (after: Map<string, CommandStat>, before: Map<string, CommandStat>): Map<string, CommandStat> {
+  const delta = new Map<string, CommandStat>()
+  for (const [command, { calls, usec }] of after) {
     // INFO is the driver's own probe; everything else comes from the server.
     if (command === 'info') continue
-    const d = calls - (before.get(command) ?? 0)
-    if (d > 0) delta.set(command, d)
+    const d = calls - (before.get(command)?.calls ?? 0)
+    if (d > 0) delta.set(command, { calls: d, usec: usec - (before.get(command)?.usec ?? 0) })
   }
   return delta
+}
+
+function addStats (into: Map<string, CommandStat>, from: Map<string, CommandStat>): void {
+  for (const [command, { calls, usec }] of from) {
+    const sum = into.get(command)
+    if (sum === undefined) into.set(command, { calls, usec })
+    else {
+      sum.calls += calls
+      sum.usec += usec
+    }
+  }
 }
 
 async function measure (target: Target, seconds: number): Promise<Slice> {
@@ -385,8 +398,8 @@ function mergeSlices (slices: Slice[]): RoundResult {
     offset += s.latencies.length
   }
   latencies.sort()
-  const stats = new Map<string, number>()
-  for (const s of slices) for (const [c, n] of s.stats) stats.set(c, (stats.get(c) ?? 0) + n)
+  const stats = new Map<string, CommandStat>()
+  for (const s of slices) addStats(stats, s.stats)
   return {
     requests,
     rps: responses / slices.reduce((n, s) => n + s.seconds, 0),
@@ -424,6 +437,10 @@ interface Summary {
   executedPerRequest: number
   scriptsPerRequest: number
   breakdown: string
+  /** Time Redis spent executing this configuration's commands, per request (INFO commandstats usec). */
+  redisMicrosPerRequest: number
+  /** Redis's own time per GET, the session read. */
+  getMicros: number
   requests: number
   errors: number
   non2xx: number
@@ -433,16 +450,20 @@ function summarize (target: Target): Summary {
   const rounds = target.rounds
   const requests = rounds.reduce((n, r) => n + r.requests, 0)
   const sent = rounds.reduce((n, r) => n + r.sentCommands, 0)
-  const stats = new Map<string, number>()
-  for (const r of rounds) for (const [c, n] of r.stats) stats.set(c, (stats.get(c) ?? 0) + n)
+  const stats = new Map<string, CommandStat>()
+  for (const r of rounds) addStats(stats, r.stats)
   let executed = 0
   let scripts = 0
-  for (const [command, calls] of stats) {
-    executed += calls
-    if (SCRIPT_COMMANDS.has(command)) scripts += calls
+  let usec = 0
+  for (const [command, stat] of stats) {
+    executed += stat.calls
+    if (SCRIPT_COMMANDS.has(command)) scripts += stat.calls
+    // A script's time includes its inner commands, which are listed (and timed) as well.
+    else usec += stat.usec
   }
-  const breakdown = [...stats].sort((a, b) => b[1] - a[1])
-    .map(([c, n]) => `${c} ${(n / requests).toFixed(3)}`).join(', ')
+  const get = stats.get('get')
+  const breakdown = [...stats].sort((a, b) => b[1].calls - a[1].calls)
+    .map(([c, stat]) => `${c} ${(stat.calls / requests).toFixed(3)}`).join(', ')
   return {
     target,
     rps: median(rounds.map(r => r.rps)),
@@ -453,6 +474,8 @@ function summarize (target: Target): Summary {
     executedPerRequest: executed / requests,
     scriptsPerRequest: scripts / requests,
     breakdown,
+    redisMicrosPerRequest: usec / requests,
+    getMicros: get === undefined ? NaN : get.usec / get.calls,
     requests,
     errors: rounds.reduce((n, r) => n + r.errors, 0),
     non2xx: rounds.reduce((n, r) => n + r.non2xx, 0)
@@ -523,7 +546,14 @@ function report (summaries: Summary[], machine: string[]): string {
     const rps = paired(E.target, B.target, sliceRps)
     const cpu = paired(E.target, B.target, sliceCpu)
     checks.push(['E/B throughput ≥ 0.95', rps.median >= 0.95, describePaired(rps, E, B, s => s.rps)])
-    checks.push(['E/B server CPU per request (information)', undefined, describePaired(cpu, E, B, s => s.cpuPerRequest)])
+    checks.push(['E/B server CPU per request (information: same server code)', undefined, describePaired(cpu, E, B, s => s.cpuPerRequest)])
+    checks.push(['E/B Redis time per GET (information)', undefined, `${fmt(E.getMicros / B.getMicros, 3)} (${fmt(E.getMicros, 2)} vs ${fmt(B.getMicros, 2)} µs)`])
+  }
+  const control = byId.get('A′')
+  if (A !== undefined && control !== undefined) {
+    checks.push(['control A′/A throughput (noise: ideally 1.00)', undefined, describePaired(paired(control.target, A.target, sliceRps), control, A, s => s.rps)])
+    checks.push(['control A′/A server CPU per request (noise: ideally 1.00)', undefined,
+      describePaired(paired(control.target, A.target, sliceCpu), control, A, s => s.cpuPerRequest)])
   }
 
   lines.push('')
@@ -541,7 +571,8 @@ function report (summaries: Summary[], machine: string[]): string {
     if (s.scriptsPerRequest === 0 && Math.abs(s.executedPerRequest - s.commandsPerRequest) > 0.001) {
       problems.push(`client count ${fmt(s.commandsPerRequest, 4)} ≠ commandstats ${fmt(s.executedPerRequest, 4)}`)
     }
-    lines.push(`- ${s.target.config.id}: ${s.breakdown || 'none'} (${s.requests.toLocaleString('en-US')} requests measured${problems.length > 0 ? '; ' + problems.join('; ') : ''})`)
+    lines.push(`- ${s.target.config.id}: ${s.breakdown || 'none'}; Redis time ${fmt(s.redisMicrosPerRequest, 2)} µs/request, ` +
+      `${fmt(s.getMicros, 2)} µs per GET (${s.requests.toLocaleString('en-US')} requests measured${problems.length > 0 ? '; ' + problems.join('; ') : ''})`)
   }
 
   lines.push('')
