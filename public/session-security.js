@@ -1,7 +1,7 @@
 /*! fastify-session-security | MIT License | (c) fastify-session-security contributors */
 // @ts-check
-// Warns before an idle session ends, leaves when it does. The server decides: ping at the
-// thresholds, trust the answer. Tabs share activity, answers and expiry without pinging.
+// Warns before an idle session ends, leaves when it does. The server decides: we ping it at the
+// thresholds and trust the answer. Tabs share activity, answers and expiry.
 (function () {
   'use strict'
   const win = /** @type {Window & { SessionSecurity?: object }} */ (window)
@@ -14,7 +14,7 @@
    * @typedef {{ pingUrl: string, warnAfter: number, expireAfter: number, returnToUrl?: string,
    *   confirmFormDiscard?: string | false, events?: string[], counterElementId?: string }} Options
    * @typedef {{ t: string, at?: number }} Message
-   * @typedef {[EventTarget, string[], (event: any) => void, (boolean | AddEventListenerOptions)?]} Binding
+   * @typedef {[EventTarget, string[], (event: any) => void, any?]} Binding
    */
 
   /** @type {(() => void) | undefined} */
@@ -99,8 +99,11 @@
       // after sleep, bfcache: show nothing until the server answers
       if (hideNow || idle() >= expireAfter) cover(true)
       const sentAt = Date.now()
+      // a hung request must not keep the page up: give up after 10 s
+      const abort = new AbortController()
+      setTimeout(() => abort.abort(), 1e4)
       pinging = true
-      fetch(pingUrl + (pingUrl.includes('?') ? '&' : '?') + 'idleFor=' + idle(), { credentials: 'same-origin', cache: 'no-store' })
+      fetch(pingUrl + (pingUrl.includes('?') ? '&' : '?') + 'idleFor=' + idle(), { credentials: 'same-origin', cache: 'no-store', signal: abort.signal })
         .then(response => response.json())
         .then(answer => {
           pinging = false
@@ -177,7 +180,7 @@
 
     /** @type {Binding[]} */
     const bindings = [
-      // Chrome sends still mousemoves when layout changes under the pointer, say when the dialog opens
+      // Chrome sends still mousemoves on layout changes (the dialog opening)
       [doc, options.events || ['mousemove', 'mousedown', 'keydown', 'scroll', 'wheel', 'touchstart'], event => {
         if (event.movementX || event.movementY || event.type !== 'mousemove') activity()
       }, { capture: true, passive: true }],
