@@ -3,10 +3,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const fromSource = join(here, '..')
-/** The package root: the folder that holds `public/`. */
-export const packageRoot = existsSync(join(fromSource, 'public')) ? fromSource : join(here, '..', '..')
+/** The package root, the folder that holds `public/`, seen from the folder of this module. */
+export function findPackageRoot (moduleDir: string): string {
+  const fromSource = join(moduleDir, '..')
+  return existsSync(join(fromSource, 'public')) ? fromSource : join(moduleDir, '..', '..')
+}
+
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)))
 export const publicDir = join(packageRoot, 'public')
 export const version: string = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { test } from 'tap'
+import { findPackageRoot, packageRoot } from '../lib/assets.js'
 
 const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '..')
@@ -36,4 +37,10 @@ test('the built package loads with import and require', async t => {
   const files = (JSON.parse(stdout)[0].files as Array<{ path: string }>).map(f => f.path)
   t.ok(files.includes('public/session-security.js') && files.includes('public/session-security.css'), 'public/ is shipped')
   t.notOk(files.some(f => f.startsWith('test/') || f.startsWith('lib/') || f.startsWith('benchmarks/')), 'sources and tests are not shipped')
+})
+
+test('public/ is found from lib/ (source) and from dist/lib/ (built)', async t => {
+  t.equal(packageRoot, root)
+  t.equal(findPackageRoot(join(root, 'lib')), root)
+  t.equal(findPackageRoot(join(root, 'dist', 'lib')), root, 'dist/ has no public/ of its own')
 })
