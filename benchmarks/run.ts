@@ -126,6 +126,8 @@ interface Slice {
   seconds: number
   latencies: Float64Array
   cpuMicros: number
+  /** User-mode part of cpuMicros: the plugin's own work is all here; system time is the socket writes. */
+  userMicros: number
   sentCommands: number
   stats: Map<string, CommandStat>
   errors: number
@@ -140,6 +142,8 @@ interface RoundResult {
   p50: number
   p99: number
   cpuMicros: number
+  /** User-mode part of cpuMicros: the plugin's own work is all here; system time is the socket writes. */
+  userMicros: number
   sentCommands: number
   stats: Map<string, CommandStat>
   errors: number
@@ -162,11 +166,18 @@ function linkAssets (): void {
 }
 
 async function startServer (config: Config, redis: BenchRedis): Promise<{ child: ChildProcess, port: number, store: string }> {
+  const profileName = `${config.id}-${Date.now()}.cpuprofile`
   const execArgv = PROFILE
-    ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', join(buildRoot, 'profiles'), '--cpu-prof-name', `${config.id}-${Date.now()}.cpuprofile`]
+    ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', join(buildRoot, 'profiles'), '--cpu-prof-name', profileName]
     : []
   const child = fork(join(here, 'server.js'), [], {
-    env: { ...process.env, BENCH_SERVER: config.server, REDIS_PORT: String(redis.port), NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      BENCH_SERVER: config.server,
+      REDIS_PORT: String(redis.port),
+      NODE_ENV: 'production',
+      ...(PROFILE ? { BENCH_REQUEST_COUNT_FILE: join(buildRoot, 'profiles', `${profileName}.requests.json`) } : {})
+    },
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
@@ -381,6 +392,7 @@ async function measure (target: Target, seconds: number): Promise<Slice> {
     seconds: loaded.seconds,
     latencies: loaded.latencies,
     cpuMicros: (after.cpu.user - before.cpu.user) + (after.cpu.system - before.cpu.system),
+    userMicros: after.cpu.user - before.cpu.user,
     sentCommands: after.redisCommands - before.redisCommands,
     stats: statsDelta(statsAfter, statsBefore),
     errors: loaded.result.errors + loaded.result.timeouts,
@@ -406,6 +418,7 @@ function mergeSlices (slices: Slice[]): RoundResult {
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     cpuMicros: slices.reduce((n, s) => n + s.cpuMicros, 0),
+    userMicros: slices.reduce((n, s) => n + s.userMicros, 0),
     sentCommands: slices.reduce((n, s) => n + s.sentCommands, 0),
     stats,
     errors: slices.reduce((n, s) => n + s.errors, 0),
@@ -436,6 +449,7 @@ interface Summary {
   /** What Redis executed (INFO commandstats), commands run inside scripts included. */
   executedPerRequest: number
   scriptsPerRequest: number
+  userPerRequest: number
   breakdown: string
   /** Time Redis spent executing this configuration's commands, per request (INFO commandstats usec). */
   redisMicrosPerRequest: number
@@ -470,6 +484,7 @@ function summarize (target: Target): Summary {
     p50: median(rounds.map(r => r.p50)),
     p99: median(rounds.map(r => r.p99)),
     cpuPerRequest: median(rounds.map(r => r.cpuMicros / r.requests)),
+    userPerRequest: median(rounds.map(r => r.userMicros / r.requests)),
     commandsPerRequest: sent / requests,
     executedPerRequest: executed / requests,
     scriptsPerRequest: scripts / requests,
@@ -486,6 +501,7 @@ const clock = (seconds: number): string => `${Math.floor(seconds / 60)}:${String
 const fmt = (value: number, digits: number): string => Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
 const sliceRps = (s: Slice): number => s.responses / s.seconds
 const sliceCpu = (s: Slice): number => s.cpuMicros / s.requests
+const sliceUser = (s: Slice): number => s.userMicros / s.requests
 
 interface Paired { median: number, q1: number, q3: number, n: number }
 
@@ -530,6 +546,8 @@ function report (summaries: Summary[], machine: string[]): string {
     const cpu = paired(B.target, A.target, sliceCpu)
     checks.push(['B/A throughput ≥ 0.97', rps.median >= 0.97, describePaired(rps, B, A, s => s.rps)])
     checks.push(['B/A server CPU per request ≤ 1.05', cpu.median <= 1.05, describePaired(cpu, B, A, s => s.cpuPerRequest)])
+    checks.push(['B/A server user-mode CPU per request (information)', undefined,
+      `${describePaired(paired(B.target, A.target, sliceUser), B, A, s => s.userPerRequest)}; ${fmt(B.userPerRequest, 1)} vs ${fmt(A.userPerRequest, 1)} µs`])
     checks.push(['B Redis cmds/req ≤ A + 0.01', B.commandsPerRequest <= A.commandsPerRequest + 0.01,
       `${fmt(B.commandsPerRequest, 4)} vs ${fmt(A.commandsPerRequest, 4)}`])
     const aTarget = targets.find(t => t.config.id === 'A')
@@ -554,6 +572,8 @@ function report (summaries: Summary[], machine: string[]): string {
     checks.push(['control A′/A throughput (noise: ideally 1.00)', undefined, describePaired(paired(control.target, A.target, sliceRps), control, A, s => s.rps)])
     checks.push(['control A′/A server CPU per request (noise: ideally 1.00)', undefined,
       describePaired(paired(control.target, A.target, sliceCpu), control, A, s => s.cpuPerRequest)])
+    checks.push(['control A′/A server user-mode CPU per request (noise: ideally 1.00)', undefined,
+      describePaired(paired(control.target, A.target, sliceUser), control, A, s => s.userPerRequest)])
   }
 
   lines.push('')
