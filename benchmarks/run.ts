@@ -4,14 +4,17 @@
 // (server.ts). autocannon, used as a library from this process, drives one configuration at a
 // time. Configurations are interleaved so that a noisy machine affects all alike: each round gives
 // every configuration BENCH_DURATION seconds, cut into BENCH_SLICES slices that alternate between
-// the configurations (the order rotates each slice), so every configuration's round spans the same
-// stretch of time. For each slice the driver takes, before and after:
+// the configurations (a new random order for each group of slices), so every configuration's
+// round spans the same stretch of time; each round starts new server processes. For each slice
+// the driver takes, before and after:
 //   - the server's process.cpuUsage() and the count of commands its ioredis client sent (over IPC);
 //   - Redis's INFO commandstats.
 // It prints progress on stderr and a markdown report on stdout.
 //
 // Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION seconds per configuration and round (8),
-// BENCH_SLICES per round (8), BENCH_WARMUP seconds per server before the first round (3),
+// BENCH_SLICES per round (8), BENCH_WARMUP seconds per server before each round (2),
+// BENCH_RESTART=0 (keep one server process per configuration for the whole run; by default each
+// round starts new ones), BENCH_SEED (1; the random order of the slices),
 // BENCH_CONNECTIONS (10), BENCH_FILL sessions for E (100000), BENCH_ONLY (e.g. "A,B"),
 // BENCH_PROFILE=1 (servers run with --cpu-prof into benchmarks/.build/profiles/),
 // BENCH_OUT=<file> (also write the report there).
@@ -41,10 +44,13 @@ const ROUNDS = envNumber('BENCH_ROUNDS', 5)
 const DURATION = envNumber('BENCH_DURATION', 8)
 const SLICES = Math.max(1, Math.round(envNumber('BENCH_SLICES', 8)))
 const SLICE_SECONDS = DURATION / SLICES
-const WARMUP = envNumber('BENCH_WARMUP', 3)
+const WARMUP = envNumber('BENCH_WARMUP', 2)
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 10)
 const FILL = envNumber('BENCH_FILL', 100_000)
 const PROFILE = process.env.BENCH_PROFILE === '1'
+/** A new server process per configuration for each round (BENCH_RESTART=0: one process for the run). */
+const RESTART = process.env.BENCH_RESTART !== '0'
+const SEED = envNumber('BENCH_SEED', 1)
 /** No run may outlive this, whatever hangs. */
 const MAX_MINUTES = envNumber('BENCH_MAX_MINUTES', 20)
 
@@ -264,12 +270,7 @@ async function setUp (config: Config): Promise<Target> {
       config, redis, child, port, store, cookie: '', sessionKey: '', sessionBytes: 0, sessionBytesHow: '', rounds: [], slices: [], allSlices: [], pending: new Map()
     }
     targets.push(target)
-    child.on('message', (message: ServerMessage) => {
-      if (message.type === 'sample') {
-        target.pending.get(message.id)?.(message.sample)
-        target.pending.delete(message.id)
-      }
-    })
+    listen(target)
     target.cookie = await login(`http://127.0.0.1:${port}`, config)
     const keys = await sessionKeys(redis)
     if (keys.length !== 1) throw new Error(`${config.id}: expected one session key after login, found ${keys.length}`)
@@ -289,8 +290,16 @@ async function setUp (config: Config): Promise<Target> {
   }
 }
 
-async function tearDown (target: Target): Promise<void> {
-  const { child } = target
+function listen (target: Target): void {
+  target.child.on('message', (message: ServerMessage) => {
+    if (message.type === 'sample') {
+      target.pending.get(message.id)?.(message.sample)
+      target.pending.delete(message.id)
+    }
+  })
+}
+
+async function stopServer (child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = once(child, 'exit')
     if (child.connected) child.disconnect()
@@ -299,6 +308,23 @@ async function tearDown (target: Target): Promise<void> {
     await exited
     clearTimeout(timer)
   }
+}
+
+/**
+ * A new server process for the next round, on the same Redis (the session and its cookie stay
+ * valid). Two processes running the same code can differ by several percent for the whole of
+ * their lives (JIT decisions, memory layout); a fresh process per round averages that out.
+ */
+async function restartServer (target: Target): Promise<void> {
+  await stopServer(target.child)
+  const { child, port } = await startServer(target.config, target.redis)
+  target.child = child
+  target.port = port
+  listen(target)
+}
+
+async function tearDown (target: Target): Promise<void> {
+  await stopServer(target.child)
   await target.redis.stop()
 }
 
@@ -497,6 +523,29 @@ function summarize (target: Target): Summary {
   }
 }
 
+/** A small seeded PRNG, so that a run's order of slices can be repeated (BENCH_SEED). */
+function mulberry32 (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function shuffle<T> (items: readonly T[], random: () => number): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const swap = out[i]
+    out[i] = out[j]
+    out[j] = swap
+  }
+  return out
+}
+
 const clock = (seconds: number): string => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`
 const fmt = (value: number, digits: number): string => Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
 const sliceRps = (s: Slice): number => s.responses / s.seconds
@@ -610,7 +659,7 @@ async function main (): Promise<void> {
   if (PROFILE) mkdirSync(join(buildRoot, 'profiles'), { recursive: true })
 
   const sliceCount = ROUNDS * SLICES * configs.length
-  const estimate = configs.length * WARMUP + sliceCount * (SLICE_SECONDS + 0.2) + (configs.some(c => c.fill > 0) ? 10 : 0)
+  const estimate = ROUNDS * configs.length * (WARMUP + (RESTART ? 1 : 0)) + sliceCount * (SLICE_SECONDS + 0.2) + (configs.some(c => c.fill > 0) ? 10 : 0)
   log(`fastify-session-security benchmark: ${configs.map(c => c.id).join(', ')}; ${ROUNDS} rounds × ${DURATION} s per configuration ` +
     `in ${SLICES} interleaved slices, ${CONNECTIONS} connections; about ${Math.ceil(estimate / 60)} min`)
   const loadBefore = loadavg()
@@ -620,21 +669,21 @@ async function main (): Promise<void> {
     log(`  ${config.id} on port ${target.port}, redis on ${target.redis.port}, store ${target.store}, session ${target.sessionBytes} bytes (${target.sessionBytesHow})`)
   }
 
-  // A first warmup per server: JIT, connection pools, Redis's first allocations.
-  if (WARMUP > 0) {
-    log(`  warmup: ${WARMUP} s per server`)
-    for (const target of targets) await load(target, WARMUP)
-  }
-
   const started = Date.now()
   const tty = process.stderr.isTTY
+  const random = mulberry32(SEED)
   let step = 0
   for (let round = 0; round < ROUNDS; round++) {
+    if (round > 0 && RESTART) {
+      log(`  new server processes for round ${round + 1}`)
+      for (const target of targets) await restartServer(target)
+    }
+    // Warmup of each (new) server: JIT, connection pools, Redis's first allocations.
+    if (WARMUP > 0) for (const target of targets) await load(target, WARMUP)
     for (const target of targets) target.slices = []
     for (let slice = 0; slice < SLICES; slice++) {
-      // The order rotates each slice, so no configuration always follows the same one.
-      const shift = round * SLICES + slice
-      const order = targets.map((_, i) => targets[(i + shift) % targets.length])
+      // A new random order for each group of slices: no configuration always follows the same one.
+      const order = shuffle(targets, random)
       for (const target of order) {
         const measured = await measure(target, SLICE_SECONDS)
         target.slices.push(measured)
@@ -667,7 +716,8 @@ async function main (): Promise<void> {
     `Machine: ${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}; Node.js ${process.version}; ` +
       `redis-server ${redisVersion}; ${new Date().toISOString().slice(0, 10)}.`,
     `Run: ${ROUNDS} rounds; in each, every configuration gets ${DURATION} s of load in ${SLICES} slices of ${fmt(SLICE_SECONDS, 1)} s ` +
-      `that alternate between configurations; ${CONNECTIONS} connections; ${WARMUP} s warmup per server first. ` +
+      `that alternate between configurations in random order; ${CONNECTIONS} connections; ` +
+      `${RESTART ? 'new server processes each round, ' : ''}${WARMUP} s warmup per server before each round. ` +
       `req/s, latencies and CPU per request are medians of the rounds; the × A columns and the targets use the median of the ` +
       `ratios of slices run back to back (one slice of each configuration per group); Redis commands per request are totals over all rounds. ` +
       `Store in B, D, E: ${targets.find(t => t.config.server === 'plugin')?.store ?? 'n/a'}.`,
