@@ -5,6 +5,7 @@ import type { ActivityRecorder } from './activity.js'
 import { idleSeconds, parseActivity } from './clock.js'
 import { PersistentCookieError } from './errors.js'
 import { expireAfterFor, type Settings } from './options.js'
+import { mayReportActivity } from './ping.js'
 import { kExpireAfter, kLastActivity } from './symbols.js'
 import type { ExpireReason } from '../types/index.js'
 
@@ -84,8 +85,19 @@ export function createOnRequestHook ({ settings, recorder, isPassive, fastify }:
     request[kExpireAfter] = expireAfter
     request[kLastActivity] = last
     if (isPassive(request)) return undefined
-    if (future || now - last >= activityResolutionMs) return recorder.record(request, now, expireAfter)
+    if ((future || now - last >= activityResolutionMs) && isOwnActivity(request)) return recorder.record(request, now, expireAfter)
     return undefined
+  }
+
+  /**
+   * A request counts as the user's activity when it comes from this site, or is a navigation that
+   * the user started (a link followed from their mail). Requests that another site makes the
+   * browser send (an image, a frame, a form posted by script) must not keep a victim's session
+   * alive (DESIGN.md 5.4); expiry still applies to them. Read only when a write is due.
+   */
+  function isOwnActivity (request: FastifyRequest): boolean {
+    const headers = request.headers
+    return mayReportActivity(headers['sec-fetch-site']) || headers['sec-fetch-user'] === '?1'
   }
 
   function afterAuthentication (request: FastifyRequest, reply: FastifyReply, authenticated: unknown, done: Done): void {

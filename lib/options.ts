@@ -104,17 +104,28 @@ export function checkOptions (options: SessionSecurityOptions): void {
   }
 }
 
-/** A relative path, or an absolute http(s) URL: never javascript:, data: or a scheme-relative //host. */
+/**
+ * A path on this site, or an absolute http(s) URL: never javascript:, data:, a scheme-relative
+ * //host, and no whitespace, control characters or backslashes anywhere (browsers drop tabs and
+ * newlines and read \ as /, which would turn "/\t/evil.example" into a link to another site).
+ */
 function isSafeReturnUrl (value: string): boolean {
-  if (value.startsWith('/')) return !value.startsWith('//') && !value.startsWith('/\\')
-  return /^https?:\/\/[^\s/]+/i.test(value)
+  if (/[\u0000-\u0020\u007f\\]/.test(value)) return false
+  if (value.startsWith('/')) return !value.startsWith('//')
+  return /^https?:\/\/[^/?#]+/i.test(value)
 }
 
+/**
+ * Logged in when the session holds `user`, or @fastify/passport's serialized user (its session key
+ * `passport`): passport turns that into `request.user` only in a preValidation hook, after this
+ * plugin's onRequest hook has run, so `request.isAuthenticated()` alone would always say no there.
+ * `request.isAuthenticated()` still counts where something set the user earlier.
+ */
 function defaultIsAuthenticated (request: FastifyRequest): boolean {
-  // @fastify/passport decorates isAuthenticated(); otherwise a logged-in session holds `user`.
-  const passport = (request as { isAuthenticated?: () => boolean }).isAuthenticated
-  if (typeof passport === 'function') return passport.call(request)
-  return Boolean((request.session as { user?: unknown } | null)?.user)
+  const session = request.session as { user?: unknown, passport?: unknown }
+  if (session.user != null || session.passport != null) return true
+  const isAuthenticated = (request as { isAuthenticated?: () => boolean }).isAuthenticated
+  return typeof isAuthenticated === 'function' && isAuthenticated.call(request)
 }
 
 export function buildSettings (options: SessionSecurityOptions): Settings {

@@ -125,6 +125,28 @@ test('activity on each request', async t => {
     }
   })
 
+  t.test('requests that another site makes the browser send are not activity', async t => {
+    const cookie = await loggedIn()
+    for (const [headers, counts] of [
+      [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }, false],
+      [{ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }, false],
+      [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-user': '?1' }, true],
+      [{ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }, true],
+      [{ 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }, true],
+      [{}, true]
+    ] as const) {
+      const before = secondsAgo(5)
+      await writeActivity(redis, cookie, before)
+      const response = await app.inject({ url: '/page', headers: { cookie, ...headers } })
+      t.equal(response.statusCode, 200)
+      const moved = await readActivity(redis, cookie) !== before
+      t.equal(moved, counts, `${JSON.stringify(headers)} ${counts ? 'is' : 'is not'} activity`)
+    }
+    await writeActivity(redis, cookie, secondsAgo(10))
+    await app.inject({ url: '/page', headers: { cookie, 'sec-fetch-site': 'cross-site' } })
+    t.equal(await redis.exists(sessionKey(cookie)), 0, 'and expiry still applies to them')
+  })
+
   t.test('passive requests still enforce expiry', async t => {
     const cookie = await loggedIn(10)
     await app.inject({ url: '/poll', headers: { cookie } })
