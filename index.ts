@@ -71,7 +71,7 @@ const sessionSecurity: FastifyPluginCallback<SessionSecurityOptions> = function 
     isPassive: createPassiveMatcher(settings),
     fastify
   }))
-  registerRoutes(fastify, settings, createPingHandler(settings, recorder))
+  registerRoutes(fastify, settings, createPingHandler(recorder))
   fastify.decorate('sessionSecurity', Object.freeze({
     snippet: createSnippet(settings, version),
     pingUrl: settings.pingUrl,

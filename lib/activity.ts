@@ -60,16 +60,12 @@ export function createActivityRecorder (settings: Settings): ActivityRecorder {
       const store = storeOf(request)
       if (store === undefined) return throughSession(request, at)
       return store.recordActivity(request.session.sessionId, at, ttlFor(expireAfter)).then(stored => {
-        if (stored > 0) {
-          request[kLastActivity] = stored
-        } else if (stored === 0 || request.session._session_security === undefined) {
-          // A form the script does not edit, or a session that was never saved: write it whole.
-          throughSession(request, at)
-        } else {
-          // The session was loaded from the store and deleted since (a logout in another tab):
-          // writing it now would bring it back.
-          request[kLastActivity] = at
-        }
+        if (stored > 0) request[kLastActivity] = stored
+        // A form the script does not edit: write the whole session, which puts it in its form.
+        else if (stored === 0) throughSession(request, at)
+        // The session is not in the store: deleted since it was loaded (a logout in another tab,
+        // an expiry on another instance), or never saved. Writing it now would bring it back.
+        else request[kLastActivity] = at
       })
     }
   }

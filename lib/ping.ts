@@ -4,7 +4,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ActivityRecorder } from './activity.js'
 import { idleSeconds } from './clock.js'
-import type { Settings } from './options.js'
 import { kExpireAfter, kLastActivity } from './symbols.js'
 
 /** A whole number in decimal, optionally negative; longer strings are ignored rather than rounded. */
@@ -27,9 +26,7 @@ export function mayReportActivity (secFetchSite: string | string[] | undefined):
   return secFetchSite === undefined || secFetchSite === 'same-origin' || secFetchSite === 'none'
 }
 
-export function createPingHandler (settings: Settings, recorder: ActivityRecorder) {
-  const { activityResolutionMs } = settings
-
+export function createPingHandler (recorder: ActivityRecorder) {
   return async function sessionSecurityPing (request: FastifyRequest, reply: FastifyReply): Promise<string> {
     reply.header('cache-control', 'no-store').type('application/json; charset=utf-8')
     const expireAfter = request[kExpireAfter]
@@ -40,9 +37,11 @@ export function createPingHandler (settings: Settings, recorder: ActivityRecorde
     const idleFor = parseIdleFor(request.query)
     if (idleFor !== undefined && mayReportActivity(request.headers['sec-fetch-site'])) {
       const reported = now - idleFor * 1000
+      // Written whenever it is newer, whatever activityResolution says: pings are rare, and the
+      // answer must never tell the browser of activity that the server does not have.
       if (reported > last) {
-        if (reported - last >= activityResolutionMs) await recorder.record(request, reported, expireAfter)
-        last = Math.max(reported, request[kLastActivity])
+        await recorder.record(request, reported, expireAfter)
+        last = request[kLastActivity]
       }
     }
     return String(idleSeconds(now, last))

@@ -20,7 +20,14 @@ async function redisNow (): Promise<number> {
 }
 /** The JSON after the field, byte for byte (the field and its value take 46 characters). */
 const tail = (json: string | null): string => (json ?? '').slice(46)
-const save = (id: string, sess: Record<string, unknown>): Promise<unknown> => store.set(id, sess)
+/** Saves as @fastify/session does over a session's life: created at login (no activity yet), then saved whole. */
+async function save (id: string, sess: Record<string, unknown>): Promise<unknown> {
+  if (await client.exists(`sess:${id}`) === 0) {
+    const { _session_security: _activity, ...atLogin } = sess
+    await store.set(id, atLogin)
+  }
+  return store.set(id, sess)
+}
 
 t.test('the serializer writes _session_security first, and nothing else changes', async t => {
   const at = iso(Date.UTC(2026, 10, 22, 13))
@@ -342,4 +349,14 @@ t.test('other connect-redis methods work as before', async t => {
   t.same(await store.get(id), { user: 'ann' })
   await store.destroy(id)
   t.equal(await store.get(id), null)
+})
+
+t.test('set never creates a key for a session that carries activity (it was logged out meanwhile)', async t => {
+  const id = sid()
+  await store.set(id, { user: 'ann', _session_security: iso(Date.now()) })
+  t.equal(await raw(id), null, 'not brought back')
+  await store.set(id, { user: 'ann', _session_security: null })
+  t.equal(await raw(id), null, 'whatever the value')
+  await store.set(id, { user: 'ann' })
+  t.equal(await raw(id), '{"user":"ann"}', 'a session without activity (saved at login) is created')
 })
