@@ -145,7 +145,6 @@ export async function buildDemo (options: DemoOptions): Promise<FastifyInstance>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · fastify-session-security demo</title>
 <link rel="stylesheet" href="/demo.css">
-${raw(app.sessionSecurity.snippet(request))}
 <script src="/demo.js" defer></script>
 </head>
 <body>
@@ -155,6 +154,7 @@ ${raw(app.sessionSecurity.snippet(request))}
 ${body}
 </main>
 <footer>Warning after ${warnAfter} s without activity, sign-out after ${expireAfter} s. Sessions: ${storeLabel}.</footer>
+${raw(app.sessionSecurity.snippet(request))}
 </body>
 </html>
 `.html
