@@ -1,0 +1,36 @@
+// The activity clock reads exactly what toISOString() writes, and refuses everything else.
+import { test } from 'tap'
+import { formatActivity, idleSeconds, parseActivity } from '../lib/clock.js'
+
+test('parseActivity reads what formatActivity writes, for any time', async t => {
+  let wrong = 0
+  let seed = 42
+  const samples = [0, Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2024, 1, 29), Date.UTC(2100, 1, 28, 12), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.now()]
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    samples.push(Math.floor((seed / 2 ** 31) * Date.UTC(9999, 11, 31)))
+  }
+  for (const at of samples) if (parseActivity(formatActivity(at)) !== at) wrong++
+  t.equal(wrong, 0, `${samples.length} timestamps round-trip exactly`)
+  t.equal(parseActivity('2026-11-22T13:00:00.000Z'), Date.UTC(2026, 10, 22, 13))
+})
+
+test('parseActivity refuses anything that is not that exact form or not a real date', async t => {
+  const bad: unknown[] = [
+    undefined, null, 1_700_000_000_000, {}, ['2026-11-22T13:00:00.000Z'], '', 'yesterday',
+    '2026-11-22', '2026-11-22T13:00:00Z', '2026-11-22T13:00:00.000+00:00', '2026-11-22 13:00:00.000Z',
+    '2026-11-22T13:00:00.000z', '2026/11/22T13:00:00.000Z', '2026-11-22T13:00:00,000Z', '2026-11-22T13-00:00.000Z',
+    '2026-11-22T13:00-00.000Z', '2026-11-22X13:00:00.000Z', '+26-11-22T13:00:00.000Z', '2026-1a-22T13:00:00.000Z',
+    '2026-00-10T00:00:00.000Z', '2026-13-10T00:00:00.000Z', '2026-11-00T00:00:00.000Z', '2026-11-31T00:00:00.000Z',
+    '2026-02-29T00:00:00.000Z', '2100-02-29T00:00:00.000Z', '2026-11-22T24:00:00.000Z', '2026-11-22T23:60:00.000Z',
+    '2026-11-22T23:59:60.000Z', '2026-11-22T13:00:00.0000', '2026-11-22T13:00:00.00aZ', ' 2026-11-22T13:00:00.000Z'
+  ]
+  for (const value of bad) t.ok(Number.isNaN(parseActivity(value)), JSON.stringify(value) ?? String(value))
+  t.equal(parseActivity('2024-02-29T00:00:00.000Z'), Date.UTC(2024, 1, 29), 'leap day in a leap year')
+  t.equal(parseActivity('2000-02-29T00:00:00.000Z'), Date.UTC(2000, 1, 29), 'leap day in a year divisible by 400')
+})
+
+test('idleSeconds counts whole seconds with no wrap at 24 hours', async t => {
+  t.equal(idleSeconds(10_999, 0), 10)
+  t.equal(idleSeconds(90_000_500, 0), 90_000)
+})
