@@ -1,13 +1,11 @@
 // A private redis-server for one benchmark configuration: a free loopback port, no persistence,
 // its own temporary folder, stopped at the end. The Redis on 6379 is never touched.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+import { freePort, spawnRedis, waitForRedis } from '../test/helpers/redis.js'
 
 export interface CommandStat {
   calls: number
@@ -25,47 +23,12 @@ export interface BenchRedis {
   stop (): Promise<void>
 }
 
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-async function waitForRedis (port: number, child: ChildProcess, timeoutMs = 10_000): Promise<Redis> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`)
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.ping()
-      return client
-    } catch (err) {
-      client.disconnect()
-      if (Date.now() > deadline) throw err
-      await sleep(50)
-    }
-  }
-}
-
 export async function startRedis (): Promise<BenchRedis> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'fss-bench-redis-'))
-  const child = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--dir', dir, '--logfile', ''
-  ], { stdio: 'ignore' })
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve)
-    child.once('error', err => reject(new Error(`cannot start redis-server (apt-get install -y redis-server): ${err.message}`)))
-  })
-  await spawned
-  const admin = await waitForRedis(port, child)
+  const child = spawnRedis(port, dir)
+  await waitForRedis(port)
+  const admin = new Redis({ port, host: '127.0.0.1' })
 
   return {
     port,
