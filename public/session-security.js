@@ -29,8 +29,8 @@
     const dialog = /** @type {HTMLDialogElement | null} */ (doc.querySelector('dialog#session_security_warning'))
     const counter = doc.getElementById(options.counterElementId || 'session_security_counter')
     const text = doc.getElementById('session_security_message')
-    const live = dialog && dialog.querySelector('[aria-live]')
-    const button = dialog && dialog.querySelector('button')
+    const live = dialog?.querySelector('[aria-live]')
+    const button = dialog?.querySelector('button')
     const channel = self.BroadcastChannel ? new BroadcastChannel(KEY) : null
 
     // Date.now(): performance.now() stops while a laptop sleeps.
@@ -98,26 +98,31 @@
       if (expired) return
       // after sleep, bfcache: show nothing until the server answers
       if (hideNow || idle() >= expireAfter) cover(true)
+      // one at a time
+      if (pinging) return
+      pinging = true
       const sentAt = Date.now()
       // a hung request must not keep the page up: give up after 10 s
       const abort = new AbortController()
-      setTimeout(() => abort.abort(), 1e4)
-      pinging = true
+      const hung = setTimeout(() => abort.abort(), 1e4)
       fetch(pingUrl + (pingUrl.includes('?') ? '&' : '?') + 'idleFor=' + idle(), { credentials: 'same-origin', cache: 'no-store', signal: abort.signal })
         .then(response => response.json())
         .then(answer => {
-          pinging = false
           if (expired) return
           if (answer === 'logout') return expire(true)
           if (!(answer >= 0)) throw answer
           told = Date.now() - answer * 1000
-          if (lastActivity <= sentAt) lastActivity = told
           share({ t: 'p', at: told })
-          apply()
         })
         // offline: still leave when time is up
-        .catch(() => {
+        .catch(() => {})
+        .then(() => {
           pinging = false
+          clearTimeout(hung)
+          // the server must hear of activity since then before it would log out
+          if (lastActivity > sentAt) return ping()
+          // its answer never erases newer activity
+          if (told > lastActivity) lastActivity = told
           apply()
         })
     }
@@ -132,11 +137,11 @@
       tick()
       if (warned) return
       warned = true
-      ticker = setInterval(tick, 1000)
+      every()
       if (dialog) {
         focused = doc.activeElement
         if (!dialog.open) dialog.showModal()
-        if (button) button.focus()
+        button?.focus()
       }
       fire('warn', { expireIn: expireAfter - idle() })
     }
@@ -144,11 +149,9 @@
     function hide () {
       if (!warned) return
       warned = false
-      clearInterval(ticker)
       if (live) live.textContent = ''
-      if (!dialog) return
-      if (dialog.open) dialog.close()
-      if (focused && focused.focus) focused.focus()
+      dialog?.close()
+      focused?.focus?.()
     }
 
     /** @param {boolean} tell */
@@ -167,15 +170,13 @@
     function activity (force) {
       const now = Date.now()
       if (!force && now - lastActivity < 1000) return
-      // input after sleep must not revive the page
-      if (now >= due) return pinging || ping()
+      // input after sleep must not revive the page: ask the server
+      if (idle(told) >= expireAfter) return ping()
       lastActivity = now
       share({ t: 'a', at: now })
       fire('activity', { remote: false })
-      if (warned) {
-        ping()
-        hide()
-      }
+      if (warned || now >= due) ping()
+      hide()
     }
 
     /** @type {Binding[]} */
@@ -206,12 +207,11 @@
     if (button) bindings.push([button, ['click'], () => activity(true)])
     if (dialog) bindings.push([dialog, ['close'], () => warned && activity(true)])
 
-    /** @param {Event} event */
-    function onWake (event) {
+    /** @param {{ persisted?: boolean }} event */
+    function onWake ({ persisted }) {
       if (expired || doc.hidden) return
-      const restored = /** @type {PageTransitionEvent} */ (event).persisted
-      if (restored || Date.now() >= due) ping(restored)
-      else if (warned) tick()
+      if (warned) tick()
+      if (persisted || Date.now() >= due) ping(persisted)
     }
 
     /** @param {boolean} add */
@@ -221,21 +221,29 @@
       }
     }
 
+    // and every second, in step with the countdown: a sleep that no event ends leaves timers late
+    function every () {
+      clearInterval(ticker)
+      ticker = setInterval(onWake, 1000, {})
+    }
+
     teardown = () => {
       expired = true
       clearTimeout(timer)
+      clearInterval(ticker)
       hide()
       bind(false)
-      if (channel) channel.close()
+      channel?.close()
       cover(false)
     }
+    every()
     bind(true)
     share({ t: 'a', at: lastActivity })
     apply()
   }
 
   function stop () {
-    if (teardown) teardown()
+    teardown?.()
     teardown = undefined
   }
 
@@ -243,8 +251,8 @@
 
   // no inline script (CSP)
   const script = /** @type {HTMLScriptElement | null} */ (doc.currentScript || doc.querySelector('script[data-ping-url]'))
-  const data = script && script.dataset
-  if (data && data.pingUrl) {
+  const data = script?.dataset
+  if (data?.pingUrl) {
     const run = () => start({
       pingUrl: data.pingUrl || '',
       warnAfter: Number(data.warnAfter),

@@ -85,4 +85,45 @@ test('sleep and wake', async t => {
     t.equal(page.url(), `${demo.url}/dashboard`, 'the session is still alive')
     t.same(probe.violations, [], 'no CSP violation')
   })
+
+  // The lid closes and opens on a visible, focused page, and the browser sends none of the events
+  // above. The page's timers resume where they stopped: its ping timer still has most of
+  // warnAfter to run (here 3 s). The client's once-a-second check must notice that the time is up.
+  t.test('asleep past expireAfter, woken with no event at all: leaves within about a second', async t => {
+    const demo = await startDemo(3, EXPIRE)
+    t.teardown(() => demo.close())
+    const { context, probe } = await newContext(browser)
+    t.teardown(() => context.close())
+    await context.clock.install()
+    // Logged in sessionStorage, which the login page that follows can still read; leaving and
+    // loading a page send some of these events after the expiry, which is logged too.
+    await context.addInitScript(() => {
+      const log = (event: Event): void => {
+        sessionStorage.setItem('events', `${sessionStorage.getItem('events') ?? ''}${event.type} `)
+      }
+      for (const type of ['focus', 'pageshow', 'online']) addEventListener(type, log, true)
+      for (const type of ['visibilitychange', 'session-security:expire']) document.addEventListener(type, log, true)
+    })
+    const page = await context.newPage()
+    const pings = await watchPings(page)
+    await login(page, demo.url)
+    const pageTime = await page.evaluate(() => Date.now())
+    await context.clock.pauseAt(pageTime + 100)
+    await page.evaluate(() => sessionStorage.setItem('events', ''))
+
+    await sleep(EXPIRE * 1000 + 700)
+    t.equal(pings.count(), 0, 'no ping while asleep')
+    await context.clock.setSystemTime(pageTime + EXPIRE * 1000 + 800)
+    const woke = Date.now()
+    await context.clock.resume()
+
+    const left = await page.waitForURL(`${demo.url}/login?expired=1`, { timeout: 2500 }).then(() => Date.now() - woke, () => Infinity)
+    t.ok(left < 2000, `left ${left} ms after waking (its ping timer had about 2.9 s to run)`)
+    t.equal(pings.count(), 1, 'one ping, after waking')
+    const events = await page.evaluate(() => sessionStorage.getItem('events'))
+    t.match(events, /^session-security:expire /, `no focus, pageshow, online or visibilitychange event before the expiry: ${events}`)
+    await page.goto(`${demo.url}/dashboard`)
+    t.equal(page.url(), `${demo.url}/login`, 'the server had logged the user out')
+    t.same(probe.violations, [], 'no CSP violation')
+  })
 })

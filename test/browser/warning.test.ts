@@ -4,8 +4,9 @@
 // has logged the user out. Every page runs under the demo's CSP (default-src 'self') with no
 // violation. Timeouts: warnAfter 2 s, expireAfter 5 s; the client adds up to 0.5 s of jitter.
 import { test } from 'tap'
+import type { Route } from 'playwright-core'
 import {
-  axeViolations, label, launchBrowser, login, newContext, sleep, startDemo, warningOpen, watchPings, WARNING_OPEN
+  axeViolations, label, launchBrowser, login, newContext, PING_PATH, sleep, startDemo, warningOpen, watchPings, WARNING_OPEN
 } from '../helpers/browser.js'
 
 const WARN = 2
@@ -112,6 +113,70 @@ test('one tab', async t => {
     t.equal(page.url(), `${demo.url}/dashboard`, 'still on the dashboard')
     t.same(probe.violations, [], 'no CSP violation')
   })
+
+  // The ping at warnAfter is slow: the user moves while it is pending. That activity must count:
+  // neither a late answer (which predates it) nor a failure may bring up the warning, and the
+  // server must hear of it at once. No ping may leave its 10 s abort timer behind.
+  for (const end of ['answered late', 'aborted'] as const) {
+    t.test(`activity while a ping is pending is not lost: the ping is ${end}`, async t => {
+      const { context, probe } = await newContext(browser)
+      t.teardown(() => context.close())
+      // The client's 10 s abort timers, while they are pending.
+      await context.addInitScript(() => {
+        const pending = new Set<number>()
+        const { setTimeout: set, clearTimeout: clear } = window
+        Object.assign(window, {
+          __abortTimers: pending,
+          setTimeout: (handler: () => void, ms?: number, ...rest: unknown[]) => {
+            if (ms !== 10_000) return set(handler, ms, ...rest)
+            const id = set(() => { pending.delete(id); handler() }, ms)
+            pending.add(id)
+            return id
+          },
+          clearTimeout: (id?: number) => {
+            if (id !== undefined) pending.delete(id)
+            clear(id)
+          }
+        })
+      })
+      const page = await context.newPage()
+      const pings: Array<{ at: number, idleFor: string | null }> = []
+      let held: Route | undefined
+      let first: () => void = () => {}
+      const firstSeen = new Promise<void>(resolve => { first = resolve })
+      await page.route(url => url.pathname === PING_PATH, route => {
+        pings.push({ at: Date.now(), idleFor: new URL(route.request().url()).searchParams.get('idleFor') })
+        if (held === undefined) {
+          held = route
+          first()
+        } else void route.continue()
+      })
+      const start = await login(page, demo.url)
+      await firstSeen
+      t.ok(pings[0].at - start >= WARN * 1000 - 300, `the first ping is the one at warnAfter (${pings[0].at - start} ms), held`)
+
+      await page.mouse.move(200, 200)
+      await page.mouse.move(240, 230)
+      const moved = Date.now()
+      await sleep(600)
+      t.equal(pings.length, 1, 'no other ping while it is pending')
+      if (end === 'aborted') await held?.abort()
+      else await held?.continue()
+      await sleep(600)
+      t.equal(await warningOpen(page), false, 'no warning')
+      t.same(probe.events.filter(event => event.type === 'warn'), [], 'session-security:warn never fired')
+      t.equal(pings.length, 2, 'pinged again at once')
+      t.ok(Number(pings[1]?.idleFor) <= Math.ceil((pings[1]?.at - moved) / 1000), `that ping carries the idle time since the activity: idleFor=${pings[1]?.idleFor}`)
+      t.same(await page.evaluate(() => [...(window as unknown as { __abortTimers: Set<number> }).__abortTimers]), [], 'no abort timer left once the pings have settled')
+
+      // The server heard of the activity: the warning comes warnAfter after it, not before.
+      await page.waitForSelector(WARNING_OPEN, { timeout: (WARN + 2) * 1000 })
+      const elapsed = Date.now() - moved
+      t.ok(elapsed >= WARN * 1000 - 300, `warned ${elapsed} ms after the activity`)
+      t.equal(page.url(), `${demo.url}/dashboard`, 'still on the dashboard')
+      t.same(probe.violations, [], 'no CSP violation')
+    })
+  }
 
   t.test('activity before warnAfter postpones the warning', async t => {
     const { context, probe } = await newContext(browser)
