@@ -24,7 +24,7 @@ import { once } from 'node:events'
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism, cpus, loadavg } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startRedis, type BenchRedis, type CommandStat } from './redis.js'
 import type { DriverMessage, Sample, ServerKind, ServerMessage } from './server.js'
@@ -726,7 +726,7 @@ async function main (): Promise<void> {
   const text = report(targets.map(summarize), machine)
   process.stdout.write(text + '\n')
   const out = process.env.BENCH_OUT
-  if (out !== undefined && out !== '') writeFileSync(join(repoRoot, out), text + '\n')
+  if (out !== undefined && out !== '') writeFileSync(resolve(repoRoot, out), text + '\n')
 }
 
 async function cleanUp (): Promise<void> {
