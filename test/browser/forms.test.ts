@@ -2,18 +2,13 @@
 // form does not, and an expiry leaves without asking even with an edited form.
 import { test } from 'tap'
 import type { Dialog } from 'playwright-core'
-import { launchBrowser, login, newContext, sleep, startDemo } from '../helpers/browser.js'
+import { login, newContext, sleep, startBrowserAndDemo } from '../helpers/browser.js'
 
 const WARN = 3
 const EXPIRE = 5
 
 test('forms', async t => {
-  const browser = await launchBrowser()
-  const demo = await startDemo(WARN, EXPIRE)
-  t.teardown(async () => {
-    await browser.close()
-    await demo.close()
-  })
+  const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   t.test('an edited form asks before leaving; a saved one does not', async t => {
     const { context, probe } = await newContext(browser)

@@ -6,7 +6,7 @@
 // the visibilitychange event that a real browser would.
 import { test } from 'tap'
 import type { Page } from 'playwright-core'
-import { launchBrowser, login, newContext, sleep, startDemo, warningOpen, watchPings } from '../helpers/browser.js'
+import { login, newContext, sleep, startBrowserAndDemo, startDemo, warningOpen, watchPings } from '../helpers/browser.js'
 
 const WARN = 2
 const EXPIRE = 4
@@ -26,12 +26,7 @@ function setHidden (page: Page, hidden: boolean): Promise<{ bodyVisibility: stri
 }
 
 test('sleep and wake', async t => {
-  const browser = await launchBrowser()
-  const demo = await startDemo(WARN, EXPIRE)
-  t.teardown(async () => {
-    await browser.close()
-    await demo.close()
-  })
+  const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   t.test('asleep past expireAfter: leaves as soon as it is visible, without showing the dashboard', async t => {
     const { context, probe } = await newContext(browser)

@@ -5,18 +5,13 @@
 // The same with BroadcastChannel removed, through the storage-event fallback.
 import { test } from 'tap'
 import type { BrowserContext, Page } from 'playwright-core'
-import { label, launchBrowser, login, newContext, sleep, startDemo, warningOpen, watchPings, WARNING_OPEN } from '../helpers/browser.js'
+import { label, login, newContext, sleep, startBrowserAndDemo, warningOpen, watchPings, WARNING_OPEN } from '../helpers/browser.js'
 
 const WARN = 2
 const EXPIRE = 5
 
 test('tabs', async t => {
-  const browser = await launchBrowser()
-  const demo = await startDemo(WARN, EXPIRE)
-  t.teardown(async () => {
-    await browser.close()
-    await demo.close()
-  })
+  const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   async function secondTab (context: BrowserContext, name: string, hold = false): Promise<{ page: Page, pings: Awaited<ReturnType<typeof watchPings>> }> {
     const page = label(await context.newPage(), name)

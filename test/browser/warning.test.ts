@@ -6,19 +6,14 @@
 import { test } from 'tap'
 import type { Route } from 'playwright-core'
 import {
-  axeViolations, label, launchBrowser, login, newContext, PING_PATH, sleep, startDemo, warningOpen, watchPings, WARNING_OPEN
+  axeViolations, label, login, newContext, PING_PATH, sleep, startBrowserAndDemo, warningOpen, watchPings, WARNING_OPEN
 } from '../helpers/browser.js'
 
 const WARN = 2
 const EXPIRE = 5
 
 test('one tab', async t => {
-  const browser = await launchBrowser()
-  const demo = await startDemo(WARN, EXPIRE)
-  t.teardown(async () => {
-    await browser.close()
-    await demo.close()
-  })
+  const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   t.test('an anonymous page gets no snippet, and pages carry the strict CSP', async t => {
     const { context, probe } = await newContext(browser)

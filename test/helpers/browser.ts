@@ -45,6 +45,19 @@ export async function startDemo (warnAfter: number, expireAfter: number): Promis
   }
 }
 
+/** One browser and one demo application for a test file, both closed when the test ends. */
+export async function startBrowserAndDemo (
+  t: { teardown: (fn: () => Promise<void>) => void }, warnAfter: number, expireAfter: number
+): Promise<{ browser: Browser, demo: Demo }> {
+  const browser = await launchBrowser()
+  const demo = await startDemo(warnAfter, expireAfter)
+  t.teardown(async () => {
+    await browser.close()
+    await demo.close()
+  })
+  return { browser, demo }
+}
+
 export interface Probe {
   /** CSP violations reported by any page of the context. */
   violations: string[]
