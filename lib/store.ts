@@ -12,6 +12,7 @@
 // cannot keep sessions alive. One key per call, so they run on Redis Cluster too.
 import { RedisStore } from 'connect-redis'
 import type { Cluster, Redis } from 'ioredis'
+import { InvalidOptionError } from './errors.js'
 
 type Callback = (err?: unknown, data?: any) => any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -182,10 +183,10 @@ export class SessionSecurityStore extends RedisStore {
   constructor (options: SessionSecurityStoreOptions) {
     const client = options?.client as (Redis & { defineCommand?: unknown }) | undefined
     if (typeof client?.defineCommand !== 'function') {
-      throw new TypeError('SessionSecurityStore needs an ioredis client (new Redis() or new Cluster())')
+      throw new InvalidOptionError('client', 'of SessionSecurityStore must be an ioredis client (new Redis() or new Cluster())')
     }
     if ((options as { serializer?: unknown }).serializer !== undefined) {
-      throw new TypeError('SessionSecurityStore writes its own JSON (the scripts depend on it); remove the serializer option')
+      throw new InvalidOptionError('serializer', 'cannot be set on SessionSecurityStore: it writes its own JSON, which its scripts depend on')
     }
     super({ ...options, serializer: sessionSerializer })
     this.#explicitTtl = options.ttl !== undefined
