@@ -329,7 +329,7 @@ t.test('bad arguments and clients are refused', async t => {
   await t.rejects(store.recordActivity('x', Date.now(), 0), TypeError)
   await t.rejects(store.recordActivity('x', Date.now(), Number.POSITIVE_INFINITY), TypeError)
   t.throws(() => new SessionSecurityStore({ client: { get () {} } as never }), { code: 'FST_SESSION_SECURITY_INVALID_OPTION', message: /client.*ioredis/ }, 'not ioredis')
-  t.throws(() => new SessionSecurityStore(undefined as never), TypeError)
+  t.throws(() => new SessionSecurityStore(undefined as never), { code: 'FST_SESSION_SECURITY_INVALID_OPTION' })
   t.throws(() => new SessionSecurityStore({ client, serializer: JSON } as never), { code: 'FST_SESSION_SECURITY_INVALID_OPTION', message: /serializer/ }, 'no custom serializer')
 })
 
