@@ -41,7 +41,19 @@ export function parseActivity (value: unknown): number {
   if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0)) return Number.NaN
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
   if (day > DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0)) return Number.NaN
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms)
+  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms
+}
+
+/**
+ * Days from 1970-01-01 to a date of the proleptic Gregorian calendar, the same arithmetic as the
+ * store's Lua (Date.UTC would read the years 0 to 99 as 1900 to 1999).
+ */
+function daysFromCivil (year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400
+  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1
+  return era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468
 }
 
 export function formatActivity (at: number): string {

@@ -5,7 +5,7 @@ import { formatActivity, idleSeconds, parseActivity } from '../lib/clock.js'
 test('parseActivity reads what formatActivity writes, for any time', async t => {
   let wrong = 0
   let seed = 42
-  const samples = [0, Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2024, 1, 29), Date.UTC(2100, 1, 28, 12), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.now()]
+  const samples = [0, -1, Date.UTC(2000, 1, 29, 23, 59, 59, 999), -62_135_596_800_000, new Date('0050-03-01T00:00:00.000Z').getTime(), Date.UTC(2024, 1, 29), Date.UTC(2100, 1, 28, 12), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.now()]
   for (let i = 0; i < 2000; i++) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31
     samples.push(Math.floor((seed / 2 ** 31) * Date.UTC(9999, 11, 31)))
@@ -13,6 +13,7 @@ test('parseActivity reads what formatActivity writes, for any time', async t => 
   for (const at of samples) if (parseActivity(formatActivity(at)) !== at) wrong++
   t.equal(wrong, 0, `${samples.length} timestamps round-trip exactly`)
   t.equal(parseActivity('2026-11-22T13:00:00.000Z'), Date.UTC(2026, 10, 22, 13))
+  t.equal(parseActivity('0050-03-01T00:00:00.000Z'), Date.parse('0050-03-01T00:00:00.000Z'), 'years below 100 are not 19xx')
 })
 
 test('parseActivity refuses anything that is not that exact form or not a real date', async t => {
