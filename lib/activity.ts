@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify'
 import { formatActivity } from './clock.js'
 import type { Settings } from './options.js'
-import { kLastActivity } from './symbols.js'
+import { kExpireAfter, kLastActivity } from './symbols.js'
 
 export interface ActivityStore {
   /**
@@ -64,8 +64,12 @@ export function createActivityRecorder (settings: Settings): ActivityRecorder {
         // A form the script does not edit: write the whole session, which puts it in its form.
         else if (stored === 0) throughSession(request, at)
         // The session is not in the store: deleted since it was loaded (a logout in another tab,
-        // an expiry on another instance), or never saved. Writing it now would bring it back.
-        else request[kLastActivity] = at
+        // an expiry on another instance), or never saved. Writing it now would bring it back, and
+        // the ping and the snippet must not treat it as signed in.
+        else {
+          request[kExpireAfter] = 0
+          request[kLastActivity] = 0
+        }
       })
     }
   }

@@ -41,6 +41,8 @@ export function createPingHandler (recorder: ActivityRecorder) {
       // answer must never tell the browser of activity that the server does not have.
       if (reported > last) {
         await recorder.record(request, reported, expireAfter)
+        // The store said the session is gone (logged out meanwhile).
+        if (request[kExpireAfter] === 0) return LOGOUT
         last = request[kLastActivity]
       }
     }

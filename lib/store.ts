@@ -121,13 +121,9 @@ return at
 
 // KEYS[1] session key; ARGV[1] the serialized session; ARGV[2] TTL in seconds for a new key (0:
 // none). An existing key keeps its TTL (the last activity write set it) and the later activity.
-// A missing key is created only for a session that has no activity yet (one saved at login): a
-// session that carries activity was in Redis, and is gone because it was logged out or expired
-// while this request ran, so saving it would bring it back. Returns 1, or 0 when it refused.
 const SAVE_LUA = LUA_HELPERS + `
 local json = redis.call('GET', KEYS[1])
 local val = ARGV[1]
-if not json and string.sub(val, 1, ${FIELD.length + 4}) == '{"${FIELD}":' then return 0 end
 local incoming = head(val)
 if incoming then
   local now = now_ms()
@@ -224,8 +220,8 @@ export class SessionSecurityStore extends RedisStore {
   /**
    * Saves the whole session, as connect-redis does, except that an existing key keeps its TTL and
    * the later of the stored and the saved activity (a slow request never writes back an older
-   * one), and that a session with activity whose key is gone is not created again (a slow request
-   * never brings back a session that was logged out meanwhile).
+   * one). A missing key is created, as by connect-redis: from the JSON alone a session logged out
+   * meanwhile cannot be told from one given a new id that kept its activity (regenerate with keys).
    */
   override async set (sid: string, sess: SessionData, cb?: Callback): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
     try {

@@ -17,9 +17,11 @@ export interface TestAppOptions {
   /** Another store in place of connect-redis's RedisStore. */
   store?: unknown
   session?: Record<string, unknown>
+  /** More routes, added before the application is ready. */
+  routes?: (app: FastifyInstance) => void
 }
 
-export async function buildApp ({ redis, plugin = {}, store, session = {} }: TestAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ redis, plugin = {}, store, session = {}, routes }: TestAppOptions): Promise<FastifyInstance> {
   const app = Fastify()
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
@@ -51,6 +53,7 @@ export async function buildApp ({ redis, plugin = {}, store, session = {} }: Tes
   app.get('/quiet', { config: { sessionSecurity: { passive: true } } }, async () => ({ quiet: true }))
   app.get('/api/status', async () => ({ status: 'up' }))
   app.get('/feed/:id', async () => ({ feed: true }))
+  routes?.(app)
   await app.ready()
   return app
 }

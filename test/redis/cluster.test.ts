@@ -15,7 +15,7 @@ t.test('the store on a cluster: keys spread over the nodes, one script call each
   const now = Date.now()
   const ids = Array.from({ length: 30 }, (_, i) => `cluster-${i}`)
   for (const id of ids) {
-    // Saved at login (no activity yet: a save never creates a key that carries activity), then with activity.
+    // Saved at login (no activity yet), then with activity, as @fastify/session does.
     await store.set(id, { user: id, arr: [] })
     await store.set(id, { _session_security: new Date(now - 5000).toISOString(), user: id, arr: [] })
   }
