@@ -6,7 +6,8 @@ import type { FastifyRequest } from 'fastify'
 import type { SnippetOptions } from '../types/index.js'
 import { matchLocale, messagesFor, negotiateLocale, DEFAULT_LOCALE } from './i18n.js'
 import { warnAfterFor, type Settings } from './options.js'
-import { kExpireAfter } from './symbols.js'
+import { idleSeconds } from './clock.js'
+import { kExpireAfter, kLastActivity } from './symbols.js'
 
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -50,6 +51,10 @@ export function createSnippet (settings: Settings, version: string): (request: F
     const nonce = typeof options?.nonce === 'string' && options.nonce !== '' ? ` nonce="${escapeHtml(options.nonce)}"` : ''
     const counter = `<span id="session_security_counter">${formatCountdown(expireAfter - warnAfter)}</span>`
     const message = text.message.split('{counter}').map(escapeHtml).join(counter)
+    // The idle time that the server counts, so the page starts from it: a load that the server did
+    // not take as activity (a navigation another site started) must not count in the browser either.
+    const last = request[kLastActivity]
+    const idleFor = last > 0 ? Math.max(0, idleSeconds(Date.now(), last)) : 0
 
     return `<link rel="stylesheet" href="${cssUrl}"${nonce}>` +
       `<dialog id="session_security_warning" class="session-security" role="alertdialog" aria-modal="true" aria-labelledby="session_security_title" aria-describedby="session_security_message" lang="${locale}">` +
@@ -58,7 +63,7 @@ export function createSnippet (settings: Settings, version: string): (request: F
       '<p class="session-security-live" aria-live="polite"></p>' +
       `<button type="button" class="session-security-stay" autofocus>${escapeHtml(text.stay)}</button>` +
       '</dialog>' +
-      `<script src="${jsUrl}" defer${nonce} data-ping-url="${pingUrl}" data-warn-after="${warnAfter}" data-expire-after="${expireAfter}"${returnTo}` +
+      `<script src="${jsUrl}" defer${nonce} data-ping-url="${pingUrl}" data-warn-after="${warnAfter}" data-expire-after="${expireAfter}" data-idle-for="${idleFor}"${returnTo}` +
       ` data-confirm-form-discard="${escapeHtml(text.confirmFormDiscard)}"></script>`
   }
 }

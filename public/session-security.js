@@ -12,7 +12,7 @@
 
   /**
    * @typedef {{ pingUrl: string, warnAfter: number, expireAfter: number, returnToUrl?: string,
-   *   confirmFormDiscard?: string | false, events?: string[], counterElementId?: string }} Options
+   *   confirmFormDiscard?: string | false, events?: string[], counterElementId?: string, idleFor?: number }} Options
    * @typedef {{ t: string, at?: number }} Message
    * @typedef {[EventTarget, string[], (event: any) => void, any?]} Binding
    */
@@ -25,7 +25,7 @@
     stop()
     const { pingUrl, warnAfter, expireAfter, returnToUrl } = options
     if (!pingUrl || !(warnAfter > 0 && expireAfter > warnAfter)) throw TypeError('SessionSecurity: bad options')
-    const confirm = options.confirmFormDiscard ?? 'Leave this page? Changes are not saved.'
+    const confirm = options.confirmFormDiscard ?? 'Discard changes?'
     const dialog = /** @type {HTMLDialogElement | null} */ (doc.querySelector('dialog#session_security_warning'))
     const counter = doc.getElementById(options.counterElementId || 'session_security_counter')
     const text = doc.getElementById('session_security_message')
@@ -33,10 +33,9 @@
     const button = dialog?.querySelector('button')
     const channel = self.BroadcastChannel ? new BroadcastChannel(KEY) : null
 
-    // Date.now(): performance.now() stops while a laptop sleeps.
-    let lastActivity = Date.now()
-    // confirmed by the server
-    let told = lastActivity
+    // as the server counts it (it may not take this load as activity); Date.now(): performance.now() stops in sleep
+    let told = Date.now() - (options.idleFor || 0) * 1000
+    let lastActivity = told
     let due = 0
     let warned = false
     let expired = false
@@ -102,7 +101,7 @@
       if (pinging) return
       pinging = true
       const sentAt = Date.now()
-      // a hung request must not keep the page up: give up after 10 s
+      // a hung ping must not keep the page up
       const abort = new AbortController()
       const hung = setTimeout(() => abort.abort(), 1e4)
       fetch(pingUrl + (pingUrl.includes('?') ? '&' : '?') + 'idleFor=' + idle(), { credentials: 'same-origin', cache: 'no-store', signal: abort.signal })
@@ -119,8 +118,8 @@
         .then(() => {
           pinging = false
           clearTimeout(hung)
-          // the server must hear of activity since then before it would log out
-          if (lastActivity > sentAt) return ping()
+          // activity since, and the server would warn: tell it
+          if (lastActivity > sentAt && idle(told) >= warnAfter) return ping()
           // its answer never erases newer activity
           if (told > lastActivity) lastActivity = told
           apply()
@@ -221,7 +220,7 @@
       }
     }
 
-    // and every second, in step with the countdown: a sleep that no event ends leaves timers late
+    // and every second: a wake that no event announces leaves timers late
     function every () {
       clearInterval(ticker)
       ticker = setInterval(onWake, 1000, {})
@@ -238,7 +237,7 @@
     }
     every()
     bind(true)
-    share({ t: 'a', at: lastActivity })
+    share({ t: 'p', at: told })
     apply()
   }
 
@@ -257,6 +256,7 @@
       pingUrl: data.pingUrl || '',
       warnAfter: Number(data.warnAfter),
       expireAfter: Number(data.expireAfter),
+      idleFor: Number(data.idleFor),
       returnToUrl: data.returnToUrl,
       confirmFormDiscard: data.confirmFormDiscard,
       events: data.events ? data.events.split(' ') : undefined,

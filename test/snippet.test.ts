@@ -7,10 +7,10 @@ import { test } from 'tap'
 import sessionSecurity from '../index.js'
 import { buildSettings } from '../lib/options.js'
 import { createSnippet, escapeHtml, formatCountdown } from '../lib/snippet.js'
-import { kExpireAfter } from '../lib/symbols.js'
+import { kExpireAfter, kLastActivity } from '../lib/symbols.js'
 
-function fakeRequest (expireAfter: number | undefined, headers: Record<string, string | string[]> = {}): FastifyRequest {
-  return { [kExpireAfter]: expireAfter, headers } as unknown as FastifyRequest
+function fakeRequest (expireAfter: number | undefined, headers: Record<string, string | string[]> = {}, lastActivity?: number): FastifyRequest {
+  return { [kExpireAfter]: expireAfter, [kLastActivity]: lastActivity, headers } as unknown as FastifyRequest
 }
 
 /** The value of one attribute in an HTML string, unescaped for comparison. */
@@ -60,6 +60,14 @@ test('authenticated: stylesheet, dialog and script with its settings', async t =
   t.notMatch(html, /nonce/, 'no nonce unless asked')
   t.notMatch(html, /<script>/, 'no inline script')
   t.notMatch(html, /style=/, 'no inline style')
+})
+
+test('data-idle-for: the idle time the server counts when the page is rendered', async t => {
+  const snippet = createSnippet(buildSettings({ expireAfter: 600 }), '1.2.3')
+  t.equal(attribute(snippet(fakeRequest(600, {}, Date.now() - 42_500)), 'data-idle-for'), '42', 'a load the server did not count')
+  t.equal(attribute(snippet(fakeRequest(600, {}, Date.now())), 'data-idle-for'), '0', 'a load that was activity')
+  t.equal(attribute(snippet(fakeRequest(600, {}, Date.now() + 5000)), 'data-idle-for'), '0', 'never negative')
+  t.equal(attribute(snippet(fakeRequest(600)), 'data-idle-for'), '0', 'unknown: 0')
 })
 
 test('per-request expireAfter and an explicit warnAfter', async t => {
@@ -137,7 +145,7 @@ test('through the plugin: anonymous, logged in, logged out by this very request'
   const login = await app.inject('/login')
   const cookie = login.cookies.map(c => `${c.name}=${c.value}`).join('; ')
   const page = await app.inject({ url: '/page', headers: { cookie } })
-  t.match(page.body, /data-warn-after="5" data-expire-after="10" data-return-to-url="\/login"/)
+  t.match(page.body, /data-warn-after="5" data-expire-after="10" data-idle-for="0" data-return-to-url="\/login"/)
   t.match(page.body, /lang="es"/)
   t.match(page.body, /Mantener la sesión/)
 
