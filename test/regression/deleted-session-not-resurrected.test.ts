@@ -1,12 +1,18 @@
 // Guards against bringing back a session that was deleted (a logout in another tab, an expiry on
 // another instance) while one of its requests was in flight: the activity write must not make
 // @fastify/session save the whole session again.
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { SessionSecurityStore } from '../../lib/store.js'
 import { startRedis } from '../helpers/redis.js'
 import { buildApp, login, secondsAgo, sessionCookie, sessionKey } from '../helpers/app.js'
 
-test('a session deleted mid-request stays deleted', async t => {
+/**
+ * An app on SessionSecurityStore whose next request has its session deleted after
+ * @fastify/session loaded it and before the activity write (isAuthenticated runs in between):
+ * exactly the window that a logout in another tab needs. The stored activity is 5 s old, so that
+ * request owes a write.
+ */
+async function deletedMidRequest (t: Test) {
   const server = await startRedis()
   t.teardown(() => server.stop())
   const redis = server.client()
@@ -16,59 +22,37 @@ test('a session deleted mid-request stays deleted', async t => {
     store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
     plugin: {
       expireAfter: 60,
-      // Runs after @fastify/session loaded the session and before the activity write: the
-      // deletion lands exactly in the window that the bug needs.
       isAuthenticated: async (request) => {
         if (deleteFirst !== undefined) await redis.del(deleteFirst)
+        deleteFirst = undefined
         return Boolean(request.session.get('user' as never))
       }
     }
   })
   t.teardown(() => app.close())
-
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
   const key = sessionKey(cookie)
-  // Old enough that the next request owes an activity write.
   const stored = JSON.parse(await redis.get(key) as string)
   stored._session_security = secondsAgo(5)
   await redis.set(key, JSON.stringify(stored), 'KEEPTTL')
-
   deleteFirst = key
+  return { app, redis, cookie, key }
+}
+
+test('a session deleted mid-request stays deleted', async t => {
+  const { app, redis, cookie, key } = await deletedMidRequest(t)
   const response = await app.inject({ url: '/page', headers: { cookie } })
-  deleteFirst = undefined
   t.equal(response.statusCode, 200, 'the request that was already in flight is answered')
   t.equal(await redis.exists(key), 0, 'the deleted session is not written back')
   t.equal(sessionCookie(response), undefined, 'and no cookie is set for it')
 })
 
 test('a ping whose session is deleted while it merges answers "logout"', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
-  let deleteFirst: string | undefined
-  const app = await buildApp({
-    redis,
-    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
-    plugin: {
-      expireAfter: 60,
-      isAuthenticated: async (request) => {
-        if (deleteFirst !== undefined) await redis.del(deleteFirst)
-        return Boolean(request.session.get('user' as never))
-      }
-    }
-  })
-  t.teardown(() => app.close())
-  const cookie = await login(app)
-  await app.inject({ url: '/page', headers: { cookie } })
-  // Older than the report, so the ping owes a merge.
-  const stored = JSON.parse(await redis.get(sessionKey(cookie)) as string)
-  stored._session_security = secondsAgo(5)
-  await redis.set(sessionKey(cookie), JSON.stringify(stored), 'KEEPTTL')
-  deleteFirst = sessionKey(cookie)
+  const { app, redis, cookie, key } = await deletedMidRequest(t)
   const response = await app.inject({ url: '/session_security/ping/?idleFor=0', headers: { cookie } })
   t.equal(response.body, '"logout"', 'not 0: the server has no such session any more')
-  t.equal(await redis.exists(sessionKey(cookie)), 0)
+  t.equal(await redis.exists(key), 0)
 })
 
 test('a session given a new id that keeps its activity is saved (passport keepSessionInfo)', async t => {
