@@ -3,7 +3,7 @@
 import Fastify from 'fastify'
 import { test } from 'tap'
 import { startRedis } from './helpers/redis.js'
-import { buildApp, login, readActivity, readSession, secondsAgo, sessionCookie, sessionKey, writeActivity } from './helpers/app.js'
+import { buildApp, login, readActivity, readSession, secondsAgo, sessionCookie, sessionKey, startApp, writeActivity } from './helpers/app.js'
 
 function ageOf (value: unknown): number {
   return Date.now() - Date.parse(value as string)
@@ -165,17 +165,12 @@ test('activity on each request', async t => {
 })
 
 test('expireAfter as a function of the request', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
-  const app = await buildApp({
-    redis,
+  const { redis, app } = await startApp(t, {
     plugin: {
       warnAfter: 3,
       expireAfter: (request) => (request.session.get('user' as never) as { role?: string } | undefined)?.role === 'admin' ? 5 : 600
     }
   })
-  t.teardown(() => app.close())
 
   const admin = await login(app, '?role=admin')
   const user = await login(app, '?user=bob')
@@ -188,12 +183,8 @@ test('expireAfter as a function of the request', async t => {
 })
 
 test('a bad expireAfter result is an error, never a silent default', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
   let result: unknown = 'soon'
-  const app = await buildApp({ redis, plugin: { warnAfter: 5, expireAfter: () => result as number } })
-  t.teardown(() => app.close())
+  const { redis, app } = await startApp(t, { plugin: { warnAfter: 5, expireAfter: () => result as number } })
   const cookie = await login(app)
   for (const value of ['soon', 0, -1, Number.NaN, Infinity, 5, undefined]) {
     result = value
@@ -252,12 +243,8 @@ test('isAuthenticated: custom, asynchronous, and @fastify/passport style', async
 })
 
 test('a custom logout is used, and its failure is an error', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
   let fail = false
-  const app = await buildApp({
-    redis,
+  const { redis, app } = await startApp(t, {
     plugin: {
       expireAfter: 10,
       logout: async (request) => {
@@ -267,7 +254,6 @@ test('a custom logout is used, and its failure is an error', async t => {
       }
     }
   })
-  t.teardown(() => app.close())
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
   await writeActivity(redis, cookie, secondsAgo(20))

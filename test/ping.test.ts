@@ -1,17 +1,12 @@
 // The ping route (DESIGN.md 5.1, 5.2): the original's table, and every kind of bad input.
 import { test } from 'tap'
-import { startRedis } from './helpers/redis.js'
-import { buildApp, login, readActivity, secondsAgo, sessionKey, writeActivity } from './helpers/app.js'
+import { buildApp, login, readActivity, secondsAgo, sessionKey, startApp, writeActivity } from './helpers/app.js'
 
 const PING = '/session_security/ping/'
 
 test('ping', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
   const expired: unknown[] = []
-  const app = await buildApp({ redis, plugin: { warnAfter: 5, expireAfter: 10, onExpire: (_request, info) => { expired.push(info) } } })
-  t.teardown(() => app.close())
+  const { redis, app } = await startApp(t, { plugin: { warnAfter: 5, expireAfter: 10, onExpire: (_request, info) => { expired.push(info) } } })
 
   /** Logs in, sets the server's idle time, pings with the client's, returns the answer and cookie. */
   async function ping (serverIdle: number, query: string, headers: Record<string, string> = {}) {

@@ -8,14 +8,10 @@ import { Redis } from 'ioredis'
 import { test } from 'tap'
 import sessionSecurity from '../index.js'
 import { startRedis } from './helpers/redis.js'
-import { SECRET, buildApp, login, readActivity, secondsAgo, sessionCookie, sessionKey, writeActivity } from './helpers/app.js'
+import { SECRET, buildApp, login, readActivity, secondsAgo, sessionCookie, sessionKey, startApp, writeActivity } from './helpers/app.js'
 
 test('static assets', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
-  const app = await buildApp({ redis, plugin: { routePrefix: '/ss' } })
-  t.teardown(() => app.close())
+  const { redis, app } = await startApp(t, { plugin: { routePrefix: '/ss' } })
 
   for (const [file, type] of [['session-security.js', /javascript/], ['session-security.css', /text\/css/]] as const) {
     const plain = await app.inject({ url: `/ss/static/${file}` })

@@ -7,6 +7,7 @@ import { RedisStore } from 'connect-redis'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Redis } from 'ioredis'
 import sessionSecurity, { type SessionSecurityOptions } from '../../index.js'
+import { startRedis, type RedisServer } from './redis.js'
 
 export const SECRET = 'a-test-secret-that-is-at-least-32-characters-long'
 export const PREFIX = 'sess:'
@@ -56,6 +57,22 @@ export async function buildApp ({ redis, plugin = {}, store, session = {}, route
   routes?.(app)
   await app.ready()
   return app
+}
+
+/**
+ * A private Redis and the application under test on it, both closed when the test ends. The
+ * options may be a function of the Redis client, for a store or a check that needs it.
+ */
+export async function startApp (
+  t: { teardown: (fn: () => unknown) => void },
+  options: Omit<TestAppOptions, 'redis'> | ((redis: Redis) => Omit<TestAppOptions, 'redis'>) = {}
+): Promise<{ server: RedisServer, redis: Redis, app: FastifyInstance }> {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const app = await buildApp({ ...(typeof options === 'function' ? options(redis) : options), redis })
+  t.teardown(() => app.close())
+  return { server, redis, app }
 }
 
 /** The `name=value` of the session cookie set by a response, or undefined. */

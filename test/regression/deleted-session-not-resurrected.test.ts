@@ -3,8 +3,7 @@
 // @fastify/session save the whole session again.
 import { test, type Test } from 'tap'
 import { SessionSecurityStore } from '../../lib/store.js'
-import { startRedis } from '../helpers/redis.js'
-import { buildApp, login, secondsAgo, sessionCookie, sessionKey } from '../helpers/app.js'
+import { login, secondsAgo, sessionCookie, sessionKey, startApp } from '../helpers/app.js'
 
 /**
  * An app on SessionSecurityStore whose next request has its session deleted after
@@ -13,12 +12,8 @@ import { buildApp, login, secondsAgo, sessionCookie, sessionKey } from '../helpe
  * request owes a write.
  */
 async function deletedMidRequest (t: Test) {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
   let deleteFirst: string | undefined
-  const app = await buildApp({
-    redis,
+  const { redis, app } = await startApp(t, redis => ({
     store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
     plugin: {
       expireAfter: 60,
@@ -28,8 +23,7 @@ async function deletedMidRequest (t: Test) {
         return Boolean(request.session.get('user' as never))
       }
     }
-  })
-  t.teardown(() => app.close())
+  }))
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
   const key = sessionKey(cookie)
@@ -58,19 +52,14 @@ test('a ping whose session is deleted while it merges answers "logout"', async t
 test('a session given a new id that keeps its activity is saved (passport keepSessionInfo)', async t => {
   // Guards the other side: a store that refused every missing key carrying activity would log
   // such users out right after they signed in again.
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
-  const app = await buildApp({
-    redis,
+  const { redis, app } = await startApp(t, redis => ({
     store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
     plugin: { expireAfter: 60 },
     routes: app => app.get('/step-up', async (request) => {
       await request.session.regenerate(['user' as never, '_session_security'])
       return { ok: true }
     })
-  })
-  t.teardown(() => app.close())
+  }))
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
   const response = await app.inject({ url: '/step-up', headers: { cookie } })
@@ -81,15 +70,10 @@ test('a session given a new id that keeps its activity is saved (passport keepSe
 })
 
 test('activity never creates a session: one that was never saved stays unsaved', async t => {
-  const server = await startRedis()
-  t.teardown(() => server.stop())
-  const redis = server.client()
-  const app = await buildApp({
-    redis,
+  const { redis, app } = await startApp(t, redis => ({
     store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
     plugin: { expireAfter: 60, isAuthenticated: (request) => request.headers['x-api-user'] === 'svc' }
-  })
-  t.teardown(() => app.close())
+  }))
   const response = await app.inject({ url: '/api/status', headers: { 'x-api-user': 'svc' } })
   t.equal(response.statusCode, 200)
   t.equal(sessionCookie(response), undefined, 'no cookie')
