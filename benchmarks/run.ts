@@ -123,14 +123,10 @@ interface Target {
   pending: Map<number, (sample: Sample) => void>
 }
 
-/** One slice of load on one configuration, with the server's and Redis's counters around it. */
-interface Slice {
-  /** Responses that autocannon received: for req/s and latencies. */
-  responses: number
-  /** Requests that the server received, in-flight ones at the end included: for costs per request. */
+/** What the server and Redis counted over some load on one configuration. */
+interface Counters {
+  /** Requests that the server received, in-flight ones at the end included: the denominator of CPU and Redis commands per request. */
   requests: number
-  seconds: number
-  latencies: Float64Array
   cpuMicros: number
   /** User-mode part of cpuMicros: the plugin's own work is all here; system time is the socket writes. */
   userMicros: number
@@ -140,20 +136,19 @@ interface Slice {
   non2xx: number
 }
 
+/** One slice of load on one configuration, with the server's and Redis's counters around it. */
+interface Slice extends Counters {
+  /** Responses that autocannon received: for req/s and latencies. */
+  responses: number
+  seconds: number
+  latencies: Float64Array
+}
+
 /** A configuration's slices of one round, merged. */
-interface RoundResult {
-  /** Requests that the server received: the denominator of CPU and Redis commands per request. */
-  requests: number
+interface RoundResult extends Counters {
   rps: number
   p50: number
   p99: number
-  cpuMicros: number
-  /** User-mode part of cpuMicros: the plugin's own work is all here; system time is the socket writes. */
-  userMicros: number
-  sentCommands: number
-  stats: Map<string, CommandStat>
-  errors: number
-  non2xx: number
 }
 
 const targets: Target[] = []
