@@ -11,8 +11,7 @@ test('forms', async t => {
   const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   t.test('an edited form asks before leaving; a saved one does not', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = await context.newPage()
     await login(page, demo.url)
     await page.click('#notes')
@@ -41,8 +40,7 @@ test('forms', async t => {
   })
 
   t.test('an expiry leaves an edited form without asking', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = await context.newPage()
     await login(page, demo.url)
     await page.click('#notes')

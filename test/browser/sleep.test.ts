@@ -29,8 +29,7 @@ test('sleep and wake', async t => {
   const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   t.test('asleep past expireAfter: leaves as soon as it is visible, without showing the dashboard', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     await context.clock.install()
     const page = await context.newPage()
     const pings = await watchPings(page)
@@ -58,8 +57,7 @@ test('sleep and wake', async t => {
   })
 
   t.test('asleep between warnAfter and expireAfter: warns as soon as it is visible', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     await context.clock.install()
     const page = await context.newPage()
     const pings = await watchPings(page)
@@ -87,8 +85,7 @@ test('sleep and wake', async t => {
   t.test('asleep past expireAfter, woken with no event at all: leaves within about a second', async t => {
     const demo = await startDemo(3, EXPIRE)
     t.teardown(() => demo.close())
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     await context.clock.install()
     // Logged in sessionStorage, which the login page that follows can still read; leaving and
     // loading a page send some of these events after the expiry, which is logged too.

@@ -22,8 +22,7 @@ test('tabs', async t => {
 
   for (const channel of ['BroadcastChannel', 'storage events'] as const) {
     t.test(`${channel}: the warning shows in every tab, and activity in one hides it in all`, async t => {
-      const { context, probe } = await newContext(browser)
-      t.teardown(() => context.close())
+      const { context, probe } = await newContext(t, browser)
       if (channel === 'storage events') await context.addInitScript(() => { delete (window as any).BroadcastChannel })
       const a = label(await context.newPage(), 'A')
       await login(a, demo.url)
@@ -45,8 +44,7 @@ test('tabs', async t => {
   }
 
   t.test('activity in one tab keeps another from warning; an expiry in one takes all away at once', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const a = label(await context.newPage(), 'A')
     const aPings = await watchPings(a)
     await login(a, demo.url)

@@ -16,8 +16,7 @@ test('one tab', async t => {
   const { browser, demo } = await startBrowserAndDemo(t, WARN, EXPIRE)
 
   t.test('an anonymous page gets no snippet, and pages carry the strict CSP', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = await context.newPage()
     const assets: string[] = []
     page.on('request', request => { if (request.url().includes('/session_security/')) assets.push(request.url()) })
@@ -35,8 +34,7 @@ test('one tab', async t => {
   })
 
   t.test('the warning opens after warnAfter: focus inside, countdown, axe finds nothing', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = label(await context.newPage(), 'A')
     const pings = await watchPings(page)
     const assets: Array<{ url: string, status: number, type?: string, cache?: string }> = []
@@ -76,8 +74,7 @@ test('one tab', async t => {
   })
 
   t.test('activity hides the warning and pings at once; Enter and Escape keep the session too', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = label(await context.newPage(), 'A')
     const pings = await watchPings(page)
     await login(page, demo.url)
@@ -114,8 +111,7 @@ test('one tab', async t => {
   // server must hear of it at once. No ping may leave its 10 s abort timer behind.
   for (const end of ['answered late', 'aborted'] as const) {
     t.test(`activity while a ping is pending is not lost: the ping is ${end}`, async t => {
-      const { context, probe } = await newContext(browser)
-      t.teardown(() => context.close())
+      const { context, probe } = await newContext(t, browser)
       // The client's 10 s abort timers, while they are pending.
       await context.addInitScript(() => {
         const pending = new Set<number>()
@@ -174,8 +170,7 @@ test('one tab', async t => {
   }
 
   t.test('activity before warnAfter postpones the warning', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = await context.newPage()
     const start = await login(page, demo.url)
     await sleep(1200)
@@ -191,8 +186,7 @@ test('one tab', async t => {
   })
 
   t.test('manual use: SessionSecurity.stop() and start()', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = await context.newPage()
     const pings = await watchPings(page)
     await login(page, demo.url)
@@ -224,8 +218,7 @@ test('one tab', async t => {
   })
 
   t.test('expiry goes to returnToUrl, and the server has logged the user out', async t => {
-    const { context, probe } = await newContext(browser)
-    t.teardown(() => context.close())
+    const { context, probe } = await newContext(t, browser)
     const page = await context.newPage()
     const start = await login(page, demo.url)
     await page.waitForURL(`${demo.url}/login?expired=1`, { timeout: (EXPIRE + 3) * 1000 })

@@ -67,10 +67,14 @@ export interface Probe {
 
 /**
  * A fresh context (its own cookies) with probes installed before any page script runs: the
- * securitypolicyviolation event and the client's events are reported to the test.
+ * securitypolicyviolation event and the client's events are reported to the test. Closed when
+ * the test ends.
  */
-export async function newContext (browser: Browser): Promise<{ context: BrowserContext, probe: Probe }> {
+export async function newContext (
+  t: { teardown: (fn: () => Promise<void>) => void }, browser: Browser
+): Promise<{ context: BrowserContext, probe: Probe }> {
   const context = await browser.newContext()
+  t.teardown(() => context.close())
   const probe: Probe = { violations: [], events: [] }
   await context.exposeBinding('__probe', ({ page }, kind: string, detail: string) => {
     if (kind === 'csp') probe.violations.push(detail)
