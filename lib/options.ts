@@ -20,7 +20,6 @@ export interface Settings {
   readonly isAuthenticated: (request: FastifyRequest) => boolean | Promise<boolean>
   readonly logout: ((request: FastifyRequest, reply: FastifyReply) => void | Promise<void>) | undefined
   readonly onExpire: ((request: FastifyRequest, info: ExpireInfo) => void) | undefined
-  readonly routePrefix: string
   readonly pingUrl: string
   readonly staticPrefix: string
   readonly returnToUrl: string | undefined
@@ -142,7 +141,6 @@ export function buildSettings (options: SessionSecurityOptions): Settings {
     isAuthenticated: options.isAuthenticated ?? defaultIsAuthenticated,
     logout: options.logout,
     onExpire: options.onExpire,
-    routePrefix,
     pingUrl: `${routePrefix}/ping/`,
     staticPrefix: `${routePrefix}/static/`,
     returnToUrl: options.returnToUrl,
