@@ -1,134 +1,106 @@
-// Summarises a V8 .cpuprofile written by `BENCH_PROFILE=1 npm run bench` (servers run with
-// --cpu-prof; profiles land in benchmarks/.build/profiles/):
+// Reads the V8 .cpuprofile files of the profiled duel (server.ts writes the request count next to
+// each) and puts them in µs per request: report.ts adds the tables to RESULTS.md. By hand:
 //
-//   node benchmarks/.build/benchmarks/profile.js <file.cpuprofile> [more files...]
-//   node benchmarks/.build/benchmarks/profile.js --diff <baseline.cpuprofile> <other.cpuprofile>
-//
-// Prints, per profile: the top functions by self time, the inclusive time of the plugin's entry
-// points (its hook, ping handler, store calls), and the self time spent in the plugin's own files.
-// With the request count that server.ts writes next to each profile, times are also per request;
-// --diff lists the functions whose self time per request grew most from the baseline.
+//   node benchmarks/.build/benchmarks/profile.js <baseline.cpuprofile> <plugin.cpuprofile>
 import { existsSync, readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 interface CallFrame { functionName: string, url: string, lineNumber: number }
 interface ProfileNode { id: number, callFrame: CallFrame, children?: number[] }
-interface CpuProfile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[], timeDeltas: number[] }
+interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 
-/** Functions whose inclusive time shows what the plugin costs. */
-const ENTRY_POINTS = [
-  'sessionSecurityOnRequest', 'afterAuthentication', 'track', 'isPassive', 'record', 'recordActivity',
-  'sessionSecurityPing', 'set', 'stringify', 'defaultIsAuthenticated', 'parseActivity', 'expireAfterFor'
-]
-
-function where (frame: CallFrame): string {
-  const file = frame.url === '' ? '(native)' : frame.url.replace(/^file:\/\/.*?\/(node_modules|benchmarks\/\.build)\//, '$1/')
-  return `${file}:${frame.lineNumber + 1}`
-}
-
-function isPluginFile (url: string): boolean {
-  return /\/benchmarks\/\.build\/(index\.js|lib\/)/.test(url)
-}
-
-interface Analysis {
-  total: number
+export interface Analysis {
+  /** Sampled time that was not idle, in µs. */
   busy: number
-  pluginSelf: number
-  selfByFunction: Map<string, number>
-  inclusive: Map<string, number>
-  /** Requests the server received over the profile's lifetime, when known. */
-  requests: number | undefined
+  /** Self time per function ("name file:line"), in µs. */
+  self: Map<string, number>
+  /** Time under each outermost frame of the plugin's own files (its hook, its store, ...), in µs. */
+  plugin: Map<string, number>
+  requests: number
 }
 
-function analyse (path: string): Analysis {
+/** The plugin's compiled files in the benchmark's build. */
+const isPluginFile = (url: string): boolean => /\/benchmarks\/\.build\/(index\.js|lib\/)/.test(url)
+const isIdle = (name: string): boolean => name === '(idle)' || name === '(program)'
+
+function describe (frame: CallFrame): string {
+  const file = frame.url === ''
+    ? '(native)'
+    : frame.url.replace(/^file:\/\/.*?\/node_modules\//, '').replace(/^file:\/\/.*?\/benchmarks\/\.build\//, '')
+  return `${frame.functionName === '' ? '(anonymous)' : frame.functionName} ${file}:${frame.lineNumber + 1}`
+}
+
+export function analyse (path: string): Analysis {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile
+  const countFile = `${path}.requests.json`
+  if (!existsSync(countFile)) throw new Error(`no request count next to ${path}`)
+  const { requests } = JSON.parse(readFileSync(countFile, 'utf8')) as { requests: number }
+
   const byId = new Map(profile.nodes.map(n => [n.id, n]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const timeByNode = new Map<number, number>()
+  profile.samples.forEach((id, i) => timeByNode.set(id, (timeByNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
 
-  const self = new Map<number, number>()
-  let total = 0
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0
-    total += dt
-    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt)
-  }
-  const idle = [...self].filter(([id]) => ['(idle)', '(program)'].includes(byId.get(id)?.callFrame.functionName ?? ''))
-    .reduce((n, [, t]) => n + t, 0)
-  const busy = total - idle
-
-  // Self time per function (name + location), and inclusive time per function, counted once per sample.
-  const selfByFunction = new Map<string, number>()
-  const inclusive = new Map<string, number>()
-  let pluginSelf = 0
-  for (const [id, t] of self) {
+  let busy = 0
+  const self = new Map<string, number>()
+  const plugin = new Map<string, number>()
+  for (const [id, t] of timeByNode) {
     const node = byId.get(id)
-    if (node === undefined) continue
-    const key = `${node.callFrame.functionName || '(anonymous)'} ${where(node.callFrame)}`
-    selfByFunction.set(key, (selfByFunction.get(key) ?? 0) + t)
-    if (isPluginFile(node.callFrame.url)) pluginSelf += t
-    const seen = new Set<string>()
+    if (node === undefined || isIdle(node.callFrame.functionName)) continue
+    busy += t
+    const key = describe(node.callFrame)
+    self.set(key, (self.get(key) ?? 0) + t)
+    let outermost: CallFrame | undefined
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)?.callFrame
-      if (frame === undefined) break
-      const name = frame.functionName
-      if (ENTRY_POINTS.includes(name) && (isPluginFile(frame.url) || name === 'sessionSecurityOnRequest') && !seen.has(name)) {
-        seen.add(name)
-        inclusive.set(name, (inclusive.get(name) ?? 0) + t)
-      }
+      if (frame !== undefined && isPluginFile(frame.url)) outermost = frame
     }
+    if (outermost !== undefined) plugin.set(describe(outermost), (plugin.get(describe(outermost)) ?? 0) + t)
   }
-
-  const countFile = `${path}.requests.json`
-  const requests = existsSync(countFile) ? (JSON.parse(readFileSync(countFile, 'utf8')) as { requests: number }).requests : undefined
-  return { total, busy, pluginSelf, selfByFunction, inclusive, requests }
+  return { busy, self, plugin, requests }
 }
 
-const ms = (us: number): string => (us / 1000).toFixed(1)
-const isIdle = (key: string): boolean => /^\((idle|program)\) /.test(key)
+const us = (value: number): string => value.toFixed(2)
 
-function summarise (path: string): void {
-  const { total, busy, pluginSelf, selfByFunction, inclusive, requests } = analyse(path)
-  const pct = (us: number): string => (100 * us / busy).toFixed(2) + '%'
-  const perRequest = (us: number): string => requests === undefined ? '' : `, ${(us / requests).toFixed(2)} µs/req`
-  console.log(`\n## ${basename(path)}: ${ms(total)} ms sampled, ${ms(busy)} ms busy (not idle/program)` +
-    `${requests === undefined ? '' : `; ${requests} requests, ${(busy / requests).toFixed(1)} µs busy per request`}`)
-  console.log(`plugin files, self time: ${ms(pluginSelf)} ms = ${pct(pluginSelf)} of busy time${perRequest(pluginSelf)}`)
-  for (const [name, t] of [...inclusive].sort((a, b) => b[1] - a[1])) console.log(`  inclusive ${name}: ${ms(t)} ms = ${pct(t)}${perRequest(t)}`)
-  console.log('top functions by self time:')
-  const ranked = [...selfByFunction].filter(([key]) => !isIdle(key)).sort((a, b) => b[1] - a[1])
-  for (const [key, t] of ranked.slice(0, 25)) {
-    console.log(`  ${pct(t).padStart(7)}  ${ms(t).padStart(8)} ms${perRequest(t)}  ${key}`)
+/** Markdown: busy time per request, the plugin's entry points, and B's top functions against A's. */
+export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): string[] {
+  const perA = (t: number): number => t / baseline.requests
+  const perB = (t: number): number => t / plugin.requests
+  const lines = [
+    `Busy CPU per request under the profiler (sampling every 100 µs, which slows both alike): A ${us(perA(baseline.busy))} µs, ` +
+      `B ${us(perB(plugin.busy))} µs (B/A ${(perB(plugin.busy) / perA(baseline.busy)).toFixed(3)}); ` +
+      `${baseline.requests.toLocaleString('en-US')} and ${plugin.requests.toLocaleString('en-US')} requests.`,
+    '',
+    'Time under the plugin\'s own functions in B (inclusive, by the outermost plugin frame; the store\'s `get` includes the session read that A does through `RedisStore`):',
+    '',
+    '| plugin function | µs per request | share of B\'s busy time |',
+    '| --- | ---: | ---: |'
+  ]
+  for (const [key, t] of [...plugin.plugin].sort((a, b) => b[1] - a[1])) {
+    lines.push(`| \`${key}\` | ${us(perB(t))} | ${(100 * t / plugin.busy).toFixed(2)} % |`)
   }
+  lines.push('', `Top ${top} functions of B by self time, against the same function in A:`, '',
+    '| function | B µs/req | A µs/req | B − A |', '| --- | ---: | ---: | ---: |')
+  for (const [key, t] of [...plugin.self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    const inA = perA(baseline.self.get(key) ?? 0)
+    const delta = perB(t) - inA
+    lines.push(`| \`${key}\` | ${us(perB(t))} | ${us(inA)} | ${delta >= 0 ? '+' : ''}${us(delta)} |`)
+  }
+  const keys = new Set([...baseline.self.keys(), ...plugin.self.keys()])
+  const grew = [...keys].map(key => ({ key, delta: perB(plugin.self.get(key) ?? 0) - perA(baseline.self.get(key) ?? 0) }))
+    .sort((a, b) => b.delta - a.delta).slice(0, 10)
+  lines.push('', 'Self time that grew most from A to B:', '', '| function | B − A µs/req |', '| --- | ---: |')
+  for (const { key, delta } of grew) lines.push(`| \`${key}\` | ${delta >= 0 ? '+' : ''}${us(delta)} |`)
+  return lines
 }
 
-function diff (basePath: string, otherPath: string): void {
-  const base = analyse(basePath)
-  const other = analyse(otherPath)
-  if (base.requests === undefined || other.requests === undefined) throw new Error('--diff needs the .requests.json files that BENCH_PROFILE=1 writes')
-  const b = base.requests
-  const o = other.requests
-  console.log(`\n## ${basename(otherPath)} against ${basename(basePath)}, self time in µs per request`)
-  console.log(`busy: ${(base.busy / b).toFixed(2)} -> ${(other.busy / o).toFixed(2)} µs/req ` +
-    `(${((other.busy / o) / (base.busy / b)).toFixed(3)}×)`)
-  const keys = new Set([...base.selfByFunction.keys(), ...other.selfByFunction.keys()])
-  const rows = [...keys].filter(k => !isIdle(k)).map(k => {
-    const before = (base.selfByFunction.get(k) ?? 0) / b
-    const after = (other.selfByFunction.get(k) ?? 0) / o
-    return { k, before, after, delta: after - before }
-  }).sort((x, y) => y.delta - x.delta)
-  console.log('grew most:')
-  for (const r of rows.slice(0, 20)) console.log(`  ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(2).padStart(6)}  (${r.before.toFixed(2)} -> ${r.after.toFixed(2)})  ${r.k}`)
-  console.log('shrank most:')
-  for (const r of rows.slice(-8).reverse()) console.log(`  ${r.delta.toFixed(2).padStart(7)}  (${r.before.toFixed(2)} -> ${r.after.toFixed(2)})  ${r.k}`)
-}
-
-const args = process.argv.slice(2)
-if (args[0] === '--diff' && args.length === 3) {
-  diff(args[1], args[2])
-} else if (args.length > 0 && !args.includes('--diff')) {
-  for (const file of args) summarise(file)
-} else {
-  console.error('usage: node benchmarks/.build/benchmarks/profile.js <file.cpuprofile>... | --diff <baseline> <other>')
-  process.exitCode = 1
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [baseline, plugin] = process.argv.slice(2)
+  if (baseline === undefined || plugin === undefined) {
+    console.error('usage: node benchmarks/.build/benchmarks/profile.js <baseline.cpuprofile> <plugin.cpuprofile>')
+    process.exitCode = 1
+  } else {
+    console.log(profileTables(analyse(baseline), analyse(plugin)).join('\n'))
+  }
 }

@@ -1,12 +1,11 @@
-// One benchmark server, started by run.ts in its own process (child_process.fork, so it has an IPC
-// channel). It listens on a free loopback port and answers the driver's samples over IPC: CPU time
-// of this process and the Redis commands its client sent. The IPC traffic is two small messages
-// per measurement, outside the HTTP load.
+// One benchmark server, started by driver.ts in its own process (pinned with taskset where it
+// exists) with an IPC channel. It listens on a free loopback port and, when asked over IPC,
+// reports its own CPU time and the requests it has received: two small messages per measured
+// window, outside the HTTP load.
 //
 //   BENCH_SERVER=baseline  @fastify/session + connect-redis, rolling: false, saveUninitialized: false
-//   BENCH_SERVER=plugin    the same plus fastify-session-security and the recommended store
-//   BENCH_SERVER=rolling   @fastify/session defaults (rolling: true, saveUninitialized: true)
-//   REDIS_PORT=<port>      the driver's private redis-server
+//   BENCH_SERVER=plugin    the same plus fastify-session-security and its store
+//   REDIS_PORT=<port>      this server's private redis-server
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { RedisStore } from 'connect-redis'
@@ -16,23 +15,23 @@ import { writeFileSync } from 'node:fs'
 import sessionSecurity from '../index.js'
 import { SessionSecurityStore } from '../lib/store.js'
 
-export type ServerKind = 'baseline' | 'plugin' | 'rolling'
+export type ServerKind = 'baseline' | 'plugin'
 
 export interface Sample {
-  /** process.cpuUsage(): user and system microseconds since the process started. */
+  /** process.cpuUsage(): user and system µs since the process started. */
   cpu: NodeJS.CpuUsage
-  /** Commands this process's ioredis client has sent (a script call is one command). */
-  redisCommands: number
-  /** HTTP requests this server has received (the load generator stops with some in flight). */
+  /** process.hrtime.bigint() in ns, as a number. */
+  now: number
+  /** HTTP requests received so far (the load generator stops with some in flight). */
   requests: number
 }
 
 export type ServerMessage =
-  | { type: 'ready', port: number, store: string }
+  | { type: 'ready', port: number }
   | { type: 'sample', id: number, sample: Sample }
   | { type: 'error', message: string }
 
-export type DriverMessage = { type: 'sample', id: number }
+export interface DriverMessage { type: 'sample', id: number }
 
 declare module 'fastify' {
   interface Session {
@@ -40,32 +39,20 @@ declare module 'fastify' {
   }
 }
 
-/** Counts every command the client sends, pipelines and scripts included (one per EVALSHA). */
-function countCommands (client: Redis): () => number {
-  let sent = 0
-  const send = client.sendCommand
-  client.sendCommand = function countedSendCommand (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-    sent++
-    return send.apply(this, args)
-  } as Redis['sendCommand']
-  return () => sent
-}
-
 async function main (): Promise<void> {
-  const kind = process.env.BENCH_SERVER as ServerKind
-  if (!['baseline', 'plugin', 'rolling'].includes(kind)) throw new Error(`unknown BENCH_SERVER ${kind}`)
+  const kind = process.env.BENCH_SERVER
+  if (kind !== 'baseline' && kind !== 'plugin') throw new Error(`unknown BENCH_SERVER ${kind}`)
   const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT) })
-  const sentCommands = countCommands(redis)
-
-  // B, D and E run with the recommended store; A and C with plain connect-redis.
   const store = kind === 'plugin' ? new SessionSecurityStore({ client: redis }) : new RedisStore({ client: redis })
+
   const app = Fastify({ logger: false })
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     secret: 'a benchmark secret that is long enough to sign cookies',
     store,
     cookie: { secure: 'auto' },
-    ...(kind === 'rolling' ? {} : { rolling: false, saveUninitialized: false })
+    rolling: false,
+    saveUninitialized: false
   })
   if (kind === 'plugin') await app.register(sessionSecurity, { expireAfter: 600 })
 
@@ -86,7 +73,8 @@ async function main (): Promise<void> {
 
   const send = (message: ServerMessage): void => { process.send?.(message) }
   process.on('message', (message: DriverMessage) => {
-    if (message.type === 'sample') send({ type: 'sample', id: message.id, sample: { cpu: process.cpuUsage(), redisCommands: sentCommands(), requests } })
+    if (message.type !== 'sample') return
+    send({ type: 'sample', id: message.id, sample: { cpu: process.cpuUsage(), now: Number(process.hrtime.bigint()), requests } })
   })
   // The driver going away (normally, or killed) ends this server too.
   process.once('disconnect', () => {
@@ -98,7 +86,7 @@ async function main (): Promise<void> {
       process.exit(0)
     })
   })
-  send({ type: 'ready', port, store: store.constructor.name })
+  send({ type: 'ready', port })
 }
 
 main().catch((err: Error) => {
