@@ -1,19 +1,38 @@
-// The demo application: a login form, a dashboard with sensitive-looking data, a form to test
-// unsaved changes, a passive polling widget and a logout link, all under a strict CSP
-// (`default-src 'self'`, no inline script or style). Built by buildDemo() so that the browser
-// tests drive the very same application; example/server.ts runs it.
+// The demo application: a sign-in form, a dashboard with sensitive-looking data, a form to test
+// unsaved changes, a passive polling widget and a sign-out button, all under a strict CSP
+// (`default-src 'self'`, no inline script or style). It is the README's recommended setup:
+// SessionSecurityStore on an ioredis client configured for faults (./redis.ts), sign-in and
+// sign-out by POST with CSRF tokens, a sign-out that deletes the session and clears its cookie.
+// Built by buildDemo() so that the browser tests drive the very same application;
+// example/server.ts runs it.
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import fastifyCookie from '@fastify/cookie'
+import fastifyCsrfProtection from '@fastify/csrf-protection'
+import fastifyFormbody from '@fastify/formbody'
 import fastifySession from '@fastify/session'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import fastifyStatic from '@fastify/static'
+import Fastify, {
+  type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions
+} from 'fastify'
+import type { Cluster, Redis } from 'ioredis'
 import sessionSecurity from '../index.js'
+import { SessionSecurityStore } from '../lib/store.js'
+
+/** The session cookie's name and path, which sign-out clears. */
+export const SESSION_COOKIE = 'sessionId'
+const SESSION_COOKIE_PATH = '/'
+/** Where the demo's sessions live in Redis. */
+export const SESSION_PREFIX = 'fss-demo:'
 
 export interface DemoOptions {
   /** Seconds of inactivity before the warning. */
   warnAfter: number
   /** Seconds of inactivity before logout. */
   expireAfter: number
-  /** An @fastify/session store; omitted: @fastify/session's in-memory store. */
-  store?: unknown
+  /** An ioredis client, made as ./redis.ts makes it; omitted: @fastify/session's in-memory store. */
+  redis?: Redis | Cluster
   /** Accepted for any user name. */
   password?: string
   secret?: string
@@ -35,7 +54,19 @@ interface DemoSession {
 }
 const data = (request: FastifyRequest): DemoSession => request.session as unknown as DemoSession
 
+/** A field of a form body: a string, or '' when it is missing or repeated. */
+function field (request: FastifyRequest, name: string): string {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name]
+  return typeof value === 'string' ? value : ''
+}
+
 const CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+
+// The page script and stylesheet: example/public, seen from example/ (tests) or from
+// .demo-build/example/ (`npm run demo`), which holds only the compiled TypeScript.
+const here = dirname(fileURLToPath(import.meta.url))
+const publicDir = existsSync(join(here, 'public')) ? join(here, 'public') : join(here, '..', '..', 'example', 'public')
+const ASSETS = '/demo-assets/'
 
 function escapeHtml (value: string): string {
   return value.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`)
@@ -54,68 +85,52 @@ function html (strings: TemplateStringsArray, ...values: unknown[]): Raw {
   return raw(out)
 }
 
-// The page's own script: the polling widget and an event log. Served as a file, never inline.
-const DEMO_JS = `// Demo page script: a passive polling widget and a log of session-security events.
-const clock = document.getElementById('server-clock')
-async function poll () {
-  try {
-    const response = await fetch('/api/server-time', { cache: 'no-store' })
-    clock.textContent = response.ok ? (await response.json()).time : 'signed out (' + response.status + ')'
-  } catch (err) {
-    clock.textContent = 'unreachable'
-  }
+/** The hidden field that carries the session's CSRF token in a form. */
+function csrfField (reply: FastifyReply): Raw {
+  return html`<input type="hidden" name="_csrf" value="${reply.generateCsrf()}">`
 }
-if (clock) {
-  poll()
-  setInterval(poll, 3000)
-}
-const log = document.getElementById('event-log')
-for (const name of ['warn', 'activity', 'expire']) {
-  document.addEventListener('session-security:' + name, event => {
-    if (!log) return
-    const item = document.createElement('li')
-    item.textContent = new Date().toLocaleTimeString() + '  session-security:' + name + '  ' + JSON.stringify(event.detail || {})
-    log.prepend(item)
-    while (log.children.length > 8) log.lastChild.remove()
-  })
-}
-`
 
-const DEMO_CSS = `body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1b1f; background: #f4f5f7; }
-header { display: flex; justify-content: space-between; align-items: center; padding: .75rem 1.5rem; background: #1b1b1f; color: #fff; }
-header a { color: #cfe0ff; }
-main { max-width: 60rem; margin: 1.5rem auto; padding: 0 1.5rem; }
-section { background: #fff; border-radius: 8px; padding: 1rem 1.5rem; margin-bottom: 1rem; box-shadow: 0 1px 3px #0002; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #e3e5e8; }
-td.amount { text-align: right; font-variant-numeric: tabular-nums; }
-label { display: block; margin: .5rem 0 .25rem; }
-input, textarea { font: inherit; padding: .4rem; width: 100%; max-width: 30rem; box-sizing: border-box; }
-button { font: inherit; padding: .4rem 1rem; margin-top: .75rem; }
-.notice { padding: .5rem 1rem; border-radius: 6px; background: #fff4d6; }
-.error { background: #ffe0e0; }
-footer { color: #555; font-size: .875rem; max-width: 60rem; margin: 0 auto 2rem; padding: 0 1.5rem; }
-#event-log { font-family: ui-monospace, monospace; font-size: .8rem; }
-`
+const isCsrfError = (error: FastifyError): boolean => error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET'
 
 export async function buildDemo (options: DemoOptions): Promise<FastifyInstance> {
   const { warnAfter, expireAfter, password = 'demo', storeLabel = 'in-memory store' } = options
   const app = Fastify({ logger: options.logger ?? false })
 
-  // HTML forms post urlencoded bodies; Fastify parses only JSON by itself.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  // Set first, so that it also answers for the routes of the plugins registered below (the ping).
+  app.setErrorHandler(function demoErrorHandler (error: FastifyError, request, reply) {
+    if (isCsrfError(error)) {
+      reply.code(403)
+      // A sign-in form left open past the session's lifetime lost its token: show a fresh one.
+      if (request.routeOptions.url === '/login') {
+        return loginPage(request, reply, html`<p class="notice error" role="alert">The sign-in form was out of date. Please sign in again.</p>`)
+      }
+      return page(request, reply, 'Out of date', html`<p class="notice error" role="alert">This form was out of date or did not come from this site, so nothing was done.</p>
+<p><a href="/">Back</a></p>`)
+    }
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    // No page and no snippet: the session itself may be what failed (Redis down or hanging).
+    // The visitor sees no detail of the failure; the log has it.
+    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    const message = status >= 500 ? 'The service is unavailable. Please try again in a moment.' : 'This request could not be handled.'
+    return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store')
+      .send(htmlDocument('Error', html`<span>Demo bank</span>`, html`<p class="notice error" role="alert">${message}</p>`))
   })
 
+  await app.register(fastifyFormbody)
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     secret: options.secret ?? 'demo-secret-change-me-it-must-be-32-chars-or-more',
-    store: options.store as never,
+    cookieName: SESSION_COOKIE,
+    // Omitted: @fastify/session's in-memory store, so that the demo runs without Redis.
+    store: options.redis === undefined ? undefined : new SessionSecurityStore({ client: options.redis, prefix: SESSION_PREFIX }),
     rolling: false,
     saveUninitialized: false,
     // No maxAge: the cookie dies with the browser (the plugin refuses a persistent one).
-    cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax' }
+    cookie: { path: SESSION_COOKIE_PATH, secure: 'auto', httpOnly: true, sameSite: 'lax' }
   })
+  // Tokens tied to the session: its secret is kept in the session and changes at sign-in,
+  // when session.regenerate() gives the session a new id and nothing of the old one.
+  await app.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' })
   await app.register(sessionSecurity, {
     warnAfter,
     expireAfter,
@@ -124,40 +139,68 @@ export async function buildDemo (options: DemoOptions): Promise<FastifyInstance>
     passiveUrlNames: ['server-time']
   })
 
+  // The page's own script and stylesheet. Fetching them is not the user's activity either.
+  await app.register(async function demoAssets (assets) {
+    assets.addHook('onRoute', function markPassive (route) {
+      route.config = { ...route.config, sessionSecurity: { passive: true } }
+    })
+    await assets.register(fastifyStatic, { root: publicDir, prefix: ASSETS, decorateReply: false })
+  })
+
   app.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CSP)
     reply.header('x-content-type-options', 'nosniff')
     reply.header('referrer-policy', 'same-origin')
   })
 
-  function page (request: FastifyRequest, reply: FastifyReply, title: string, body: Raw): string {
-    // Authenticated pages must not come back from a cache after logout.
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
-    const user = data(request).user
-    const nav = user === undefined
-      ? html`<span>Demo bank</span>`
-      : html`<span>Demo bank · signed in as <strong>${user.name}</strong></span>
-        <nav><a href="/dashboard">Dashboard</a> · <a href="/statements">Statements</a> · <a href="/logout" id="logout">Sign out</a></nav>`
+  function htmlDocument (title: string, header: Raw, body: Raw, snippet = ''): string {
     return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · fastify-session-security demo</title>
-<link rel="stylesheet" href="/demo.css">
-<script src="/demo.js" defer></script>
+<link rel="stylesheet" href="${ASSETS}demo.css">
+<script src="${ASSETS}demo.js" defer></script>
 </head>
 <body>
-<header>${nav}</header>
+<header>${header}</header>
 <main>
 <h1>${title}</h1>
 ${body}
 </main>
 <footer>Warning after ${warnAfter} s without activity, sign-out after ${expireAfter} s. Sessions: ${storeLabel}.</footer>
-${raw(app.sessionSecurity.snippet(request))}
+${raw(snippet)}
 </body>
 </html>
 `.html
+  }
+
+  function page (request: FastifyRequest, reply: FastifyReply, title: string, body: Raw): string {
+    // Every page carries the user's data or a CSRF token of the session, the sign-in page too
+    // (it renders no snippet): none may be kept by a cache and shown again after sign-out.
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
+    const user = data(request).user
+    const header = user === undefined
+      ? html`<span>Demo bank</span>`
+      : html`<span>Demo bank · signed in as <strong>${user.name}</strong></span>
+        <nav><a href="/dashboard">Dashboard</a> · <a href="/statements">Statements</a> ·
+        <form method="post" action="/logout" class="sign-out">${csrfField(reply)}<button type="submit" id="logout">Sign out</button></form></nav>`
+    return htmlDocument(title, header, body, app.sessionSecurity.snippet(request))
+  }
+
+  function loginPage (request: FastifyRequest, reply: FastifyReply, notice: Raw): string {
+    return page(request, reply, 'Sign in', html`${notice}
+<section>
+<form method="post" action="/login">
+${csrfField(reply)}
+<label for="username">User name (any)</label>
+<input id="username" name="username" autocomplete="username" required>
+<label for="password">Password (<code>${password}</code>)</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+</section>`)
   }
 
   function requireUser (request: FastifyRequest, reply: FastifyReply): DemoUser | undefined {
@@ -165,9 +208,6 @@ ${raw(app.sessionSecurity.snippet(request))}
     if (user === undefined) void reply.redirect('/login')
     return user
   }
-
-  app.get('/demo.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(DEMO_JS))
-  app.get('/demo.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(DEMO_CSS))
 
   app.get('/', async (request, reply) => reply.redirect(data(request).user === undefined ? '/login' : '/dashboard'))
 
@@ -178,30 +218,31 @@ ${raw(app.sessionSecurity.snippet(request))}
       ? html`<p class="notice" id="expired-notice">You were signed out after ${expireAfter} seconds without activity.</p>`
       : bye !== undefined ? html`<p class="notice">You are signed out.</p>` : html``
     const error = failed !== undefined ? html`<p class="notice error" role="alert">Wrong password: it is <code>${password}</code> in this demo.</p>` : html``
-    return page(request, reply, 'Sign in', html`${notice}${error}
-<section>
-<form method="post" action="/login">
-<label for="username">User name (any)</label>
-<input id="username" name="username" autocomplete="username" required>
-<label for="password">Password (<code>${password}</code>)</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>
-</section>`)
+    return loginPage(request, reply, html`${notice}${error}`)
   })
 
-  app.post('/login', async (request, reply) => {
-    const { username = '', password: given = '' } = (request.body ?? {}) as Record<string, string | undefined>
-    if (given !== password || username.trim() === '') return reply.redirect('/login?failed=1', 303)
-    // A new session id at login: a session fixed before login is worth nothing.
+  app.post('/login', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const username = field(request, 'username').trim()
+    if (field(request, 'password') !== password || username === '') return reply.redirect('/login?failed=1', 303)
+    // A new session id at sign-in: a session fixed before sign-in is worth nothing.
     await request.session.regenerate()
-    data(request).user = { name: username.trim().slice(0, 40), since: new Date().toISOString() }
+    data(request).user = { name: username.slice(0, 40), since: new Date().toISOString() }
     return reply.redirect('/dashboard', 303)
   })
 
-  app.get('/logout', async (request, reply) => {
+  // A sign-out that another site could trigger would be an annoyance, so it takes the token. A
+  // visitor whose session has already ended has nothing to protect and no valid token left.
+  function csrfWhenSignedIn (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    if (data(request).user === undefined) done()
+    else app.csrfProtection(request, reply, done)
+  }
+
+  app.post('/logout', { preHandler: csrfWhenSignedIn }, async (request, reply) => {
+    // Deletes the session from the store; @fastify/session then sends no cookie at all, so the
+    // browser's copy is cleared here (same name and path, or the browser keeps it).
     await request.session.destroy()
-    return reply.redirect('/login?bye=1')
+    reply.clearCookie(SESSION_COOKIE, { path: SESSION_COOKIE_PATH })
+    return reply.redirect('/login?bye=1', 303)
   })
 
   app.get('/dashboard', async (request, reply) => {
@@ -225,6 +266,7 @@ ${raw(app.sessionSecurity.snippet(request))}
 ${saved !== undefined ? html`<p class="notice" role="status">Notes saved.</p>` : html``}
 <p>Type something and leave the page without saving: the browser asks first. An expiry leaves without asking.</p>
 <form method="post" action="/notes" id="notes-form">
+${csrfField(reply)}
 <label for="notes">Private notes</label>
 <textarea id="notes" name="notes" rows="4">${data(request).notes ?? ''}</textarea>
 <button type="submit">Save notes</button>
@@ -241,11 +283,10 @@ ${saved !== undefined ? html`<p class="notice" role="status">Notes saved.</p>` :
 </section>`)
   })
 
-  app.post('/notes', async (request, reply) => {
+  app.post('/notes', { preHandler: app.csrfProtection }, async (request, reply) => {
     const user = requireUser(request, reply)
     if (user === undefined) return reply
-    const { notes = '' } = (request.body ?? {}) as Record<string, string | undefined>
-    data(request).notes = notes.slice(0, 2000)
+    data(request).notes = field(request, 'notes').slice(0, 2000)
     return reply.redirect('/dashboard?saved=1', 303)
   })
 

@@ -29,7 +29,7 @@ test('forms', async t => {
     t.equal(page.url(), `${demo.url}/dashboard`, 'stayed when told to')
 
     page.on('dialog', answer(true))
-    await page.click('button[type=submit]')
+    await page.click('#notes-form button[type=submit]')
     await page.waitForURL(`${demo.url}/dashboard?saved=1`)
     t.equal(await page.inputValue('#notes'), 'account numbers', 'saved')
     t.same(asked, ['beforeunload'], 'saving the form does not ask')

@@ -1,13 +1,14 @@
 // End-to-end helpers: Debian's Chromium through playwright-core (never a downloaded browser), the
-// demo application on a private Redis and a free loopback port, and small probes that the tests
-// read: CSP violations, session-security events, ping requests.
+// demo application (the README's recommended setup: SessionSecurityStore on an ioredis client
+// configured for faults) on a private Redis and a free loopback port, and small probes that the
+// tests read: CSP violations, session-security events, ping requests.
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { RedisStore } from 'connect-redis'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core'
 import { buildDemo } from '../../example/app.js'
+import { connectRedis } from '../../example/redis.js'
 import { startRedis, type RedisServer } from './redis.js'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -27,11 +28,15 @@ export interface Demo {
   close (): Promise<void>
 }
 
-/** The demo application with short timeouts, its sessions on a private Redis. */
+/** The demo application with short timeouts, its sessions on a private Redis through the demo's own client. */
 export async function startDemo (warnAfter: number, expireAfter: number): Promise<Demo> {
   const redis = await startRedis()
-  const client = redis.client()
-  const app = await buildDemo({ warnAfter, expireAfter, store: new RedisStore({ client, prefix: 'demo:' }), storeLabel: 'test Redis' })
+  const client = await connectRedis(redis.url, 5000)
+  if (client === undefined) {
+    await redis.stop()
+    throw new Error('the demo could not reach the test Redis')
+  }
+  const app = await buildDemo({ warnAfter, expireAfter, redis: client, storeLabel: 'test Redis' })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   return {
@@ -40,6 +45,7 @@ export async function startDemo (warnAfter: number, expireAfter: number): Promis
     redis,
     async close () {
       await app.close()
+      client.disconnect()
       await redis.stop()
     }
   }
