@@ -63,7 +63,8 @@ function commandBreakdown (run: RunResult, id: string): string {
 
 /** The reproducing command: the BENCH_ settings that were set, then npm run bench. */
 export function command (env: NodeJS.ProcessEnv): string {
-  const settings = Object.keys(env).filter(k => k.startsWith('BENCH_')).sort().map(k => `${k}=${env[k] ?? ''}`)
+  const quote = (value: string): string => /^[\w.,:/=-]*$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`
+  const settings = Object.keys(env).filter(k => k.startsWith('BENCH_')).sort().map(k => `${k}=${quote(env[k] ?? '')}`)
   return [...settings, 'npm run bench'].join(' ')
 }
 
@@ -107,16 +108,22 @@ export function summary (run: RunResult): string {
   return lines.join('\n')
 }
 
-/** Replaces the section between <!-- bench:NAME --> and <!-- /bench:NAME --> in the file, or appends it. */
+/**
+ * Replaces the section between <!-- bench:NAME --> and <!-- /bench:NAME --> in the file; a new
+ * section goes before <!-- bench:next -->, or at the end of a file without it.
+ */
 export function writeSection (path: string, name: string, text: string): void {
+  writeFileSync(path, withSection(readFileSync(path, 'utf8'), name, text))
+}
+
+export function withSection (current: string, name: string, text: string): string {
   const open = `<!-- bench:${name} -->`
   const close = `<!-- /bench:${name} -->`
   const body = `${open}\n${text}\n${close}`
-  const current = readFileSync(path, 'utf8')
   const start = current.indexOf(open)
   const end = current.indexOf(close)
-  const next = start !== -1 && end > start
-    ? current.slice(0, start) + body + current.slice(end + close.length)
-    : current.replace(/\n*$/, '\n\n') + body + '\n'
-  writeFileSync(path, next)
+  if (start !== -1 && end > start) return current.slice(0, start) + body + current.slice(end + close.length)
+  const next = current.indexOf('<!-- bench:next -->')
+  if (next !== -1) return current.slice(0, next) + body + '\n\n' + current.slice(next)
+  return current.replace(/\n*$/, '\n\n') + body + '\n'
 }

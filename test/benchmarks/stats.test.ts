@@ -1,10 +1,11 @@
-// The benchmark's arithmetic: what decides whether a target passes.
+// The benchmark's arithmetic, which decides whether a target passes, and where a run lands in RESULTS.md.
 import { test } from 'tap'
 import { TARGETS } from '../../benchmarks/config.js'
 import {
   busyShare, check, commandsPerRequest, cpuPerRequest, describeBounds, duelRatios, measures, median, pooledCommandsPerRequest,
   seededRandom, shuffle, spread, throughput, type Counts, type MeasuredDuel
 } from '../../benchmarks/stats.js'
+import { withSection } from '../../benchmarks/report.js'
 
 /** Ratios in floating point: compared to six places. */
 const round = (x: number): number => Number(x.toFixed(6))
@@ -119,4 +120,12 @@ test('shuffle returns a permutation of a copy, the same one for the same seed', 
   t.same(items, Array.from({ length: 16 }, (_, i) => i), 'the input is left alone')
   t.same(shuffle(items, seededRandom(3)), once)
   t.notSame(once, items, 'the order changes')
+})
+
+test('a run replaces its own section of RESULTS.md and adds a new one before the bench:next marker', async t => {
+  const file = '# Results\n\n<!-- bench:before -->\nold\n<!-- /bench:before -->\n\nnotes\n\n<!-- bench:next -->\n\n## Earlier\n'
+  t.equal(withSection(file, 'before', 'new'), file.replace('\nold\n', '\nnew\n'))
+  t.equal(withSection(file, 'after', 'run'),
+    file.replace('<!-- bench:next -->', '<!-- bench:after -->\nrun\n<!-- /bench:after -->\n\n<!-- bench:next -->'))
+  t.equal(withSection('# Results\n', 'latest', 'run'), '# Results\n\n<!-- bench:latest -->\nrun\n<!-- /bench:latest -->\n')
 })
