@@ -1,0 +1,67 @@
+// Registering the plugin: the options that type-check, and the mistakes that must not.
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import Fastify, { type FastifyPluginCallback, type FastifyRequest } from 'fastify'
+import sessionSecurity, {
+  sessionSecurity as unwrapped,
+  type ExpireInfo,
+  type ExpireReason,
+  type SessionSecurityOptions
+} from 'fastify-session-security'
+
+const app = Fastify()
+await app.register(fastifyCookie)
+await app.register(fastifySession, { secret: 'a secret of at least thirty-two characters', cookie: { secure: 'auto' } })
+
+await app.register(sessionSecurity)
+await app.register(sessionSecurity, {
+  warnAfter: 540,
+  expireAfter: 600,
+  passiveUrls: ['/health', /^\/api\/poll\//],
+  passiveUrlNames: ['poll'],
+  isAuthenticated: (request) => request.session.get('_session_security') !== undefined,
+  logout: async (request) => { await request.session.destroy() },
+  onExpire: (request, info) => { request.log.info({ idleFor: info.idleFor, reason: info.reason }, 'signed out') },
+  routePrefix: '/session_security',
+  returnToUrl: '/login',
+  activityResolution: 1,
+  insecure: false
+})
+await app.register(sessionSecurity, {
+  expireAfter: (request: FastifyRequest) => request.url.startsWith('/admin') ? 300 : 900,
+  isAuthenticated: async () => true,
+  logout: (_request, reply) => { reply.header('x-signed-out', '1') }
+})
+
+const options: SessionSecurityOptions = { warnAfter: 20, expireAfter: 40 }
+const reason: ExpireReason = 'idle'
+function audit (request: FastifyRequest, info: ExpireInfo): void {
+  const why: ExpireReason = info.reason
+  const idleFor: number = info.idleFor
+  request.log.warn({ why, idleFor }, 'session ended')
+}
+const plugin: FastifyPluginCallback<SessionSecurityOptions> = unwrapped
+
+// @ts-expect-error expireAfter is seconds or a function of the request, not a string
+await app.register(sessionSecurity, { expireAfter: '600' })
+// @ts-expect-error warnAfter is a number of seconds
+await app.register(sessionSecurity, { warnAfter: '540' })
+// @ts-expect-error passiveUrls holds strings and RegExps
+await app.register(sessionSecurity, { passiveUrls: [42] })
+// @ts-expect-error passiveUrlNames holds strings
+await app.register(sessionSecurity, { passiveUrlNames: [/poll/] })
+// @ts-expect-error isAuthenticated answers a boolean
+await app.register(sessionSecurity, { isAuthenticated: () => 'yes' })
+// @ts-expect-error expireAfter's function returns seconds, not a promise
+await app.register(sessionSecurity, { expireAfter: async () => 600 })
+// @ts-expect-error insecure is a boolean
+await app.register(sessionSecurity, { insecure: 'true' })
+// @ts-expect-error a misspelt option is caught
+await app.register(sessionSecurity, { expireAftr: 600 })
+
+// @ts-expect-error there is no `prefix` option (Fastify's register reserves it): routePrefix
+const withPrefix: SessionSecurityOptions = { prefix: '/x' }
+// @ts-expect-error ExpireReason is a closed list
+const unknownReason: ExpireReason = 'timeout'
+
+export { audit, options, plugin, reason, unknownReason, withPrefix }
