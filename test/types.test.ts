@@ -63,7 +63,17 @@ const typescripts = [
 const resolutions = ['node16', 'nodenext', 'bundler']
 const expressSessionTypes = existsSync(join(repoModules, '@types', 'express-session'))
 // ioredis 6 changes only what the store's declarations name, so one resolution is enough for it.
-const neighbours = [
+interface Neighbours {
+  name: string
+  /** Entries of the repository's node_modules that the project does not get. */
+  hide: string[]
+  /** A package name mapped to another folder of the repository's node_modules. */
+  alias: Record<string, string>
+  resolutions: string[]
+  /** The variant needs a package that is not installed: it is skipped, and says so. */
+  missing?: boolean
+}
+const neighbours: Neighbours[] = [
   { name: 'ioredis 5, without @types/express-session', hide: ['@types/express-session'], alias: {}, resolutions },
   { name: 'ioredis 5, with @types/express-session', hide: [], alias: {}, resolutions, missing: !expressSessionTypes },
   { name: 'ioredis 6, without @types/express-session', hide: ['@types/express-session'], alias: { ioredis: 'ioredis-6' }, resolutions: ['nodenext'] }
