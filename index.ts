@@ -1,43 +1,28 @@
-// fastify-session-security: logs out authenticated users after a period of inactivity, and serves
-// the browser client that warns them before it does. See DESIGN.md for the contract.
+// fastify-session-security: logs out authenticated users after a period of inactivity or at the
+// end of their sign-in's absolute lifetime, tells pages and APIs why, and serves the browser client
+// that warns users before it happens.
 import fastifyStatic from '@fastify/static'
-import type { FastifyContextConfig, FastifyInstance, FastifyPluginCallback } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { createActivityRecorder } from './lib/activity.js'
+import { createActivityRecorder, type ActivityRecorder } from './lib/activity.js'
 import { assetCacheControl, publicDir, version } from './lib/assets.js'
-import { PersistentCookieError } from './lib/errors.js'
-import { createOnRequestHook } from './lib/hook.js'
+import { createTracker, cookieProblem } from './lib/hook.js'
 import { buildSettings, checkOptions, type Settings } from './lib/options.js'
-import { createPassiveMatcher } from './lib/passive.js'
 import { createPingHandler } from './lib/ping.js'
+import { sessionCookieOptions } from './lib/session.js'
 import { createSnippet } from './lib/snippet.js'
-import { kExpireAfter, kLastActivity, kPingRoute } from './lib/symbols.js'
-import type { SessionSecurityOptions } from './types/index.js'
-
-/**
- * @fastify/session keeps its cookie options to itself; a session made by its public
- * `decryptSession` for an id that does not verify carries them, so a persistent cookie is seen at
- * registration. A custom idGenerator that needs a real request makes this probe throw: the check
- * then happens on each authenticated request instead.
- */
-function hasPersistentCookie (fastify: FastifyInstance): boolean {
-  const probe = { protocol: 'https', headers: {} } as unknown as Parameters<FastifyInstance['decryptSession']>[1]
-  try {
-    fastify.decryptSession('', probe, () => {})
-  } catch {
-    return false
-  }
-  const cookie = (probe as { session?: { cookie?: { originalMaxAge?: number | null, expires?: Date | null } } }).session?.cookie
-  return Boolean(cookie?.originalMaxAge || cookie?.expires)
-}
+import { decorateState, snippetRendered, stateOf } from './lib/state.js'
+import { kPluginRoute } from './lib/symbols.js'
+import { createActivityRule, type ActivityRule } from './lib/user-activity.js'
+import type { SessionExpiry, SessionSecurityOptions } from './types/index.js'
 
 function registerRoutes (fastify: FastifyInstance, settings: Settings, ping: ReturnType<typeof createPingHandler>): void {
   // An encapsulated context: the ping route and @fastify/static leak nothing into the application.
   fastify.register(async function sessionSecurityRoutes (routes) {
-    routes.addHook('onRoute', function markPassive (route) {
-      route.config = { ...route.config, sessionSecurity: { passive: true } }
+    routes.addHook('onRoute', function markPluginRoute (route) {
+      route.config = { ...route.config, [kPluginRoute]: true } as FastifyContextConfig
     })
-    routes.get(settings.pingUrl, { config: { [kPingRoute]: true } as FastifyContextConfig }, ping)
+    routes.get(settings.pingUrl, ping)
     await routes.register(fastifyStatic, {
       root: publicDir,
       prefix: settings.staticPrefix,
@@ -51,29 +36,72 @@ function registerRoutes (fastify: FastifyInstance, settings: Settings, ping: Ret
   })
 }
 
+/** Why the request's session ended, for the application's guard; null while it has not. */
+function sessionExpiry (this: FastifyRequest): SessionExpiry | null {
+  const state = stateOf(this)
+  return state.status === 'signed-out' ? { reason: state.reason, idleFor: state.idleFor } : null
+}
+
+/**
+ * The response tells the browser and API clients what happened: `Session-Expired` when the
+ * session ended (here or before), `Clear-Site-Data` when this request ended it, and `no-store` on
+ * pages that include the client, so that Back never shows them from the HTTP cache.
+ */
+function createOnSend (settings: Settings) {
+  const { clearSiteData, noStore } = settings
+  return function sessionSecurityOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+    const state = stateOf(request)
+    if (state.status === 'signed-out') {
+      reply.header('session-expired', state.reason)
+      if (state.endedHere && clearSiteData !== undefined) reply.header('clear-site-data', clearSiteData)
+    } else if (noStore && snippetRendered(request) && !reply.hasHeader('cache-control')) {
+      reply.header('cache-control', 'no-store')
+    }
+    done(null, payload)
+  }
+}
+
+/**
+ * A sign-in saved a new session in this request: its first activity is written now, with the idle
+ * TTL of this user, so a session that is never used again leaves Redis within the idle timeout.
+ */
+function createOnResponse (settings: Settings, recorder: ActivityRecorder, tracker: ReturnType<typeof createTracker>) {
+  return async function sessionSecuritySignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const session = request.session
+    if (session == null || stateOf(request).status !== 'anonymous' || !session.isSaved?.() ||
+      session._session_security !== undefined || recorder.securityStore(request) === undefined) return
+    try {
+      if (!await settings.isAuthenticated(request)) return
+      await tracker.track(request, reply)
+    } catch (err) {
+      request.log.warn({ err }, 'fastify-session-security: could not record the sign-in')
+    }
+  }
+}
+
 const sessionSecurity: FastifyPluginCallback<SessionSecurityOptions> = function sessionSecurity (fastify, options, done) {
   let settings: Settings
   try {
     checkOptions(options)
     settings = buildSettings(options)
-    if (!settings.insecure && hasPersistentCookie(fastify)) throw new PersistentCookieError()
+    const problem = settings.insecure ? undefined : cookieProblem(sessionCookieOptions(fastify))
+    if (problem !== undefined) throw problem
   } catch (err) {
     done(err as Error)
     return
   }
 
   const recorder = createActivityRecorder(settings)
-  fastify.decorateRequest(kExpireAfter, 0)
-  fastify.decorateRequest(kLastActivity, 0)
-  fastify.addHook('onRequest', createOnRequestHook({
-    settings,
-    recorder,
-    isPassive: createPassiveMatcher(settings),
-    fastify
-  }))
-  registerRoutes(fastify, settings, createPingHandler(recorder))
+  const rule: ActivityRule = createActivityRule(settings)
+  const tracker = createTracker({ settings, recorder, rule, fastify })
+  decorateState(fastify)
+  fastify.decorateRequest('sessionExpiry', { getter: sessionExpiry })
+  fastify.addHook('onRequest', tracker.onRequest)
+  fastify.addHook('onSend', createOnSend(settings))
+  fastify.addHook('onResponse', createOnResponse(settings, recorder, tracker))
+  registerRoutes(fastify, settings, createPingHandler(tracker, rule, recorder.clock))
   fastify.decorate('sessionSecurity', Object.freeze({
-    snippet: createSnippet(settings, version),
+    snippet: createSnippet(settings, version, recorder.clock),
     pingUrl: settings.pingUrl,
     staticPrefix: settings.staticPrefix
   }))
@@ -86,5 +114,10 @@ export default fp(sessionSecurity, {
   dependencies: ['@fastify/cookie', '@fastify/session']
 })
 export { sessionSecurity }
-export { InvalidExpireAfterResultError, InvalidOptionError, PersistentCookieError, WarnAfterNotBelowExpireError } from './lib/errors.js'
+export {
+  CrossSiteCookieError, InvalidAbsoluteTimeoutResultError, InvalidExpireAfterResultError, InvalidOptionError,
+  LogoutFailedError, PersistentCookieError, WarnAfterNotBelowExpireError
+} from './lib/errors.js'
+export { expireChannel } from './lib/hook.js'
+export { refusedChannel } from './lib/user-activity.js'
 export type * from './types/index.js'

@@ -1,75 +1,76 @@
-// Recording last activity. With a store that offers `recordActivity` (SessionSecurityStore), the
-// write is one atomic script on the Redis side that never moves activity backwards, never rewrites
-// application data and sets the key's TTL; the session object is left untouched, so
-// @fastify/session does not write the whole session back. With any other store the field is set
-// on the session, and @fastify/session saves the whole session at the end of the request.
+// Recording last activity. With SessionSecurityStore, the write is one atomic script in Redis
+// that never moves activity backwards, never rewrites application data, never turns a tombstone
+// back into a session, sets the key's TTL and returns Redis's clock; the session object is left
+// untouched, so @fastify/session does not write the whole session back. With any other store the
+// fields are set on the session, and @fastify/session saves the whole session at the end of the
+// request.
 import type { FastifyRequest } from 'fastify'
-import { formatActivity } from './clock.js'
+import { formatActivity, SharedClock } from './clock.js'
 import type { Settings } from './options.js'
-import { kExpireAfter, kLastActivity } from './symbols.js'
+import type { EndReason, EndResult, RecordResult } from './store.js'
 
-export interface ActivityStore {
-  /**
-   * Keeps the later of the stored and given activity; resolves to it (epoch ms), to -1 when the
-   * session is no longer in the store, or to 0 when the stored session is in a form it cannot edit.
-   */
-  recordActivity (sessionId: string, at: number, ttlSeconds: number): Promise<number>
-  /** TTL in seconds for keys created before any activity write (sessions saved at login). */
-  useIdleTtl? (ttlSeconds: number): void
+/** What the plugin uses of SessionSecurityStore; any store with these methods works the same. */
+export interface SecurityStore {
+  recordActivity (sessionId: string, at: number, ttlSeconds: number, signedInAt?: number): Promise<RecordResult>
+  end (sessionId: string, reason: EndReason): Promise<EndResult>
+  time (): Promise<number>
+  endedReason (): EndReason | undefined
 }
 
-function hasRecordActivity (store: unknown): store is ActivityStore {
-  return typeof (store as ActivityStore | undefined)?.recordActivity === 'function'
+function isSecurityStore (store: unknown): store is SecurityStore {
+  const candidate = store as Partial<SecurityStore> | undefined
+  return typeof candidate?.recordActivity === 'function' && typeof candidate.end === 'function' &&
+    typeof candidate.time === 'function' && typeof candidate.endedReason === 'function'
 }
 
 export interface ActivityRecorder {
-  /** Notices the session store (once per store) so that sessions saved at login get the idle TTL. */
-  watchStore: (request: FastifyRequest) => void
-  /** Records `at` as last activity; returns a promise only when the write goes to the store. */
-  record: (request: FastifyRequest, at: number, expireAfter: number) => Promise<void> | undefined
+  /** The clock that idle and absolute time are measured on: Redis's with SessionSecurityStore. */
+  readonly clock: SharedClock
+  /** The request's store when it is a SecurityStore, else undefined. */
+  securityStore (request: FastifyRequest): SecurityStore | undefined
+  /**
+   * Records `at` as last activity, and `signedInAt` as the sign-in instant when the session has
+   * none; a promise only when the write goes to the store.
+   */
+  record (request: FastifyRequest, at: number, expireAfter: number, signedInAt: number): Promise<RecordResult> | RecordResult
 }
 
 export function createActivityRecorder (settings: Settings): ActivityRecorder {
   const resolutionSeconds = settings.activityResolutionMs / 1000
   /** The store key outlives the last activity write by the idle timeout, the resolution and 2 s of slack. */
   const ttlFor = (expireAfter: number): number => Math.ceil(expireAfter + resolutionSeconds) + 2
+  const clock = new SharedClock()
   let knownStore: unknown
-  let activityStore: ActivityStore | undefined
+  let activityStore: SecurityStore | undefined
 
-  function storeOf (request: FastifyRequest): ActivityStore | undefined {
+  function securityStore (request: FastifyRequest): SecurityStore | undefined {
     const store = request.sessionStore
     if (store !== knownStore) {
       knownStore = store
-      activityStore = hasRecordActivity(store) ? store : undefined
-      if (activityStore !== undefined && settings.fixedExpireAfter !== undefined) {
-        activityStore.useIdleTtl?.(ttlFor(settings.fixedExpireAfter))
-      }
+      activityStore = isSecurityStore(store) ? store : undefined
+      clock.reset()
     }
     return activityStore
   }
 
-  function throughSession (request: FastifyRequest, at: number): undefined {
-    request.session._session_security = formatActivity(at)
-    request[kLastActivity] = at
-    return undefined
+  function throughSession (request: FastifyRequest, at: number, signedInAt: number): RecordResult {
+    const session = request.session
+    session._session_security = formatActivity(at)
+    if (signedInAt > 0 && session._session_security_since === undefined) session._session_security_since = Math.floor(signedInAt / 1000)
+    return { status: 'recorded', at, now: at }
   }
 
   return {
-    watchStore: storeOf,
-    record (request, at, expireAfter) {
-      const store = storeOf(request)
-      if (store === undefined) return throughSession(request, at)
-      return store.recordActivity(request.session.sessionId, at, ttlFor(expireAfter)).then(stored => {
-        if (stored > 0) request[kLastActivity] = stored
-        // A form the script does not edit: write the whole session, which puts it in its form.
-        else if (stored === 0) throughSession(request, at)
-        // The session is not in the store: deleted since it was loaded (a logout in another tab,
-        // an expiry on another instance), or never saved. Writing it now would bring it back, and
-        // the ping and the snippet must not treat it as signed in.
-        else {
-          request[kExpireAfter] = 0
-          request[kLastActivity] = 0
-        }
+    clock,
+    securityStore,
+    record (request, at, expireAfter, signedInAt) {
+      const store = securityStore(request)
+      if (store === undefined) return throughSession(request, at, signedInAt)
+      const sentAt = Date.now()
+      return store.recordActivity(request.session.sessionId, at, ttlFor(expireAfter), signedInAt).then(result => {
+        clock.observe(result.now, sentAt)
+        // A session in a form the script does not edit: write the whole session, which puts it in its form.
+        return result.status === 'foreign' ? throughSession(request, at, signedInAt) : result
       })
     }
   }

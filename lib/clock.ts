@@ -64,3 +64,60 @@ export function formatActivity (at: number): string {
 export function idleSeconds (now: number, last: number): number {
   return Math.floor((now - last) / 1000)
 }
+
+/** A clock that can be asked for the time: Redis's, through SessionSecurityStore. */
+export interface TimeSource {
+  time (): Promise<number>
+}
+
+/**
+ * Every instance measures idle and absolute time on Redis's clock, so a server whose own clock is
+ * off changes no decision. The offset from this server's clock is measured with TIME once, then
+ * refreshed by the activity writes that return Redis's time anyway; TIME is asked again only when
+ * no such write came for `maxAgeMs`. Without a time source (a store that is not
+ * SessionSecurityStore) it is this server's clock.
+ */
+export class SharedClock {
+  #offset = 0
+  #measuredAt = Number.NEGATIVE_INFINITY
+  #pending: Promise<void> | undefined
+  readonly #maxAgeMs: number
+
+  constructor (maxAgeMs = 60_000) {
+    this.#maxAgeMs = maxAgeMs
+  }
+
+  /** Now on the shared clock (epoch ms). */
+  now (): number {
+    return Date.now() + this.#offset
+  }
+
+  /** True when the offset must be measured before a decision. */
+  stale (): boolean {
+    return Date.now() - this.#measuredAt > this.#maxAgeMs
+  }
+
+  /** Takes Redis's time from a command sent at `sentAt` (this server's clock) and answered now. */
+  observe (remoteNow: number, sentAt: number): void {
+    const receivedAt = Date.now()
+    this.#offset = Math.round(remoteNow - (sentAt + receivedAt) / 2)
+    this.#measuredAt = receivedAt
+  }
+
+  /** Measures the offset with one TIME; concurrent callers share the one in flight. */
+  sync (source: TimeSource): Promise<void> {
+    if (this.#pending !== undefined) return this.#pending
+    const sentAt = Date.now()
+    const pending = source.time().then(remoteNow => this.observe(remoteNow, sentAt))
+    this.#pending = pending
+    const clear = (): void => { this.#pending = undefined }
+    pending.then(clear, clear)
+    return pending
+  }
+
+  /** Forgets the offset (the store changed). */
+  reset (): void {
+    this.#offset = 0
+    this.#measuredAt = Number.NEGATIVE_INFINITY
+  }
+}

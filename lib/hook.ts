@@ -1,103 +1,199 @@
-// The onRequest hook: runs after @fastify/session has loaded the session, on every route
-// including 404s, and applies DESIGN.md section 5 in order.
+// The onRequest hook: runs after @fastify/session has loaded the session, on every route including
+// 404s. In order: a session that ended earlier is reported; an anonymous request is left alone; a
+// signed-in one is measured on the shared clock, logged out when idle or past its absolute end,
+// and otherwise has its activity recorded when it is the user's.
+import { channel } from 'node:diagnostics_channel'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import type { ActivityRecorder } from './activity.js'
+import type { ActivityRecorder, SecurityStore } from './activity.js'
 import { idleSeconds, parseActivity } from './clock.js'
-import { PersistentCookieError } from './errors.js'
-import { expireAfterFor, type Settings } from './options.js'
-import { mayReportActivity } from './ping.js'
-import { kExpireAfter, kLastActivity } from './symbols.js'
+import { CrossSiteCookieError, LogoutFailedError, PersistentCookieError } from './errors.js'
+import { absoluteTimeoutFor, expireAfterFor, isThenable, type Settings } from './options.js'
+import { newSession } from './session.js'
+import { activitySeen, sessionLost, signedIn, signedOut, stateOf } from './state.js'
+import type { EndReason, RecordResult } from './store.js'
 import type { ExpireReason } from '../types/index.js'
+import type { ActivityRule } from './user-activity.js'
+
+/** Each session that the plugin ends: `{ request, reason, idleFor }`. */
+export const expireChannel = channel('fastify-session-security:expire')
 
 type Done = (err?: Error) => void
 
 export interface HookParts {
   settings: Settings
   recorder: ActivityRecorder
-  isPassive: (request: FastifyRequest) => boolean
-  /** The instance that @fastify/session decorated, for its `decryptSession`. */
+  rule: ActivityRule
+  /** The instance that @fastify/session decorated, for a fresh session. */
   fastify: FastifyInstance
 }
 
-function isThenable (value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+/** Sessions ended in this process lately, for stores without tombstones: onExpire once per session here. */
+const RECENT_LIMIT = 10_000
+
+/** A cookie that outlives the browser, or that other sites' requests carry. */
+export function cookieProblem (cookie: { originalMaxAge?: number | null, expires?: Date | null, sameSite?: unknown } | undefined): Error | undefined {
+  if (cookie === undefined) return undefined
+  if (cookie.originalMaxAge || cookie.expires) return new PersistentCookieError()
+  if (typeof cookie.sameSite === 'string' && cookie.sameSite.toLowerCase() === 'none') return new CrossSiteCookieError()
+  return undefined
 }
 
-/** Finishes a step that was either synchronous (undefined) or a promise. */
-function settle (result: PromiseLike<void> | undefined, done: Done): void {
-  if (result === undefined) done()
-  else result.then(() => done(), done)
+/** A plain copy of the session's data for the audit hook: no cookie, no methods. */
+function copySession (session: FastifyRequest['session']): Record<string, unknown> {
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(session)) {
+    if (key !== 'cookie') copy[key] = (session as unknown as Record<string, unknown>)[key]
+  }
+  return JSON.parse(JSON.stringify(copy))
 }
 
-export function createOnRequestHook ({ settings, recorder, isPassive, fastify }: HookParts): onRequestHookHandler {
+export interface Tracker {
+  onRequest: onRequestHookHandler
+  /** Steps 2 to 6 for a request known to be signed in. */
+  track (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined
+  /**
+   * Records activity at `at` for a signed-in request (the ping's merge); afterwards the request's
+   * state tells whether it is still signed in (the store may say the session ended meanwhile).
+   */
+  recordActivity (request: FastifyRequest, at: number): Promise<void> | undefined
+}
+
+export function createTracker ({ settings, recorder, rule, fastify }: HookParts): Tracker {
   const { activityResolutionMs, onExpire, insecure } = settings
-  const logout = settings.logout ?? defaultLogout
+  const { clock } = recorder
+  const endedHere = new Map<string, true>()
 
   /**
-   * The default logout: the old session leaves the store, and the request goes on with a fresh
-   * session that is not saved, so no key for this user is left behind and no cookie is set for
-   * the dead id (@fastify/session clears it). `decryptSession` with an id that cannot be unsigned
-   * is @fastify/session's public way to get such a fresh session.
+   * Claims the end of a session: true for exactly one of the requests that end it. With
+   * SessionSecurityStore the tombstone decides, on whichever instance; with another store, this
+   * process remembers the sessions it ended lately.
    */
-  function defaultLogout (request: FastifyRequest): Promise<void> {
-    return new Promise((resolve, reject) => {
-      request.sessionStore.destroy(request.session.sessionId, (err?: unknown) => {
-        if (err) {
-          reject(err)
-          return
-        }
-        fastify.decryptSession('', request, () => resolve())
+  async function claimEnd (request: FastifyRequest, store: SecurityStore | undefined, reason: EndReason): Promise<boolean> {
+    const sessionId = request.session.sessionId
+    if (store !== undefined) return (await store.end(sessionId, reason)).status !== 'already-ended'
+    if (endedHere.has(sessionId)) return false
+    endedHere.set(sessionId, true)
+    if (endedHere.size > RECENT_LIMIT) endedHere.delete(endedHere.keys().next().value as string)
+    return true
+  }
+
+  /**
+   * The default logout: the old session leaves the store (with SessionSecurityStore, `claimEnd`
+   * already left its tombstone), and the request goes on with a fresh session that is not saved,
+   * so no key for this user is left behind and no cookie is set for the dead id.
+   */
+  async function defaultLogout (request: FastifyRequest, store: SecurityStore | undefined): Promise<void> {
+    if (store === undefined) {
+      const sessionId = request.session.sessionId
+      await new Promise<void>((resolve, reject) => {
+        request.sessionStore.destroy(sessionId, (err?: unknown) => { if (err) reject(err); else resolve() })
       })
-    })
+    }
+    await newSession(fastify, request)
   }
 
-  async function expire (request: FastifyRequest, reply: FastifyReply, idleFor: number, reason: ExpireReason): Promise<void> {
-    await logout(request, reply)
-    request[kExpireAfter] = 0
-    request[kLastActivity] = 0
-    if (onExpire !== undefined) onExpire(request, { idleFor, reason })
+  /** The audit hook, once per ended session; what it throws or rejects is logged, nothing else. */
+  function audit (request: FastifyRequest, info: Parameters<NonNullable<Settings['onExpire']>>[1]): void {
+    if (onExpire === undefined) return
+    const failed = (err: unknown): void => { request.log.error({ err }, 'fastify-session-security: onExpire failed') }
+    try {
+      const result = onExpire(request, info)
+      if (isThenable(result)) result.then(undefined, failed)
+    } catch (err) {
+      failed(err)
+    }
   }
 
-  /** Steps 2 to 6 for an authenticated request; a promise only when something had to be awaited. */
+  /** Step 3: logs the user out, fails closed when that did not work, and tells who needs to know. */
+  async function expire (request: FastifyRequest, reply: FastifyReply, reason: ExpireReason, idleFor: number): Promise<void> {
+    const store = recorder.securityStore(request)
+    const sessionId = request.session.sessionId
+    const session = onExpire === undefined ? undefined : copySession(request.session)
+    const first = await claimEnd(request, store, reason)
+    if (settings.logout === undefined) await defaultLogout(request, store)
+    else await settings.logout(request, reply)
+    // A logout that destroyed the session leaves none: the application always gets one.
+    if (request.session == null) await newSession(fastify, request)
+    if (await settings.isAuthenticated(request)) throw new LogoutFailedError()
+
+    signedOut(request, reason, idleFor, true)
+    request.log.info({ reason, idleFor }, 'fastify-session-security: session ended')
+    if (expireChannel.hasSubscribers) expireChannel.publish({ request, reason, idleFor })
+    if (first) audit(request, { reason, idleFor, sessionId, session: session ?? {} })
+  }
+
+  /** The store said the session ended or left while this request ran: go on as anonymous. */
+  async function lost (request: FastifyRequest, result: RecordResult): Promise<void> {
+    await newSession(fastify, request)
+    if (result.status === 'ended') signedOut(request, result.reason, 0, false)
+    else sessionLost(request)
+  }
+
+  function afterRecord (request: FastifyRequest, result: RecordResult): Promise<void> | undefined {
+    if (result.status === 'recorded') {
+      activitySeen(request, result.at)
+      return undefined
+    }
+    return lost(request, result)
+  }
+
+  function record (request: FastifyRequest, at: number, expireAfter: number, signedInAt: number): Promise<void> | undefined {
+    const result = recorder.record(request, at, expireAfter, signedInAt)
+    if (isThenable(result)) return result.then(outcome => afterRecord(request, outcome))
+    return afterRecord(request, result)
+  }
+
+  /** Steps 2 to 6 for a signed-in request; a promise only when something had to be awaited. */
   function track (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const session = request.session
-    const cookie = session.cookie
-    if (!insecure && (cookie.originalMaxAge || cookie.expires)) throw new PersistentCookieError()
+    if (!insecure) {
+      const problem = cookieProblem(session.cookie)
+      if (problem !== undefined) throw problem
+    }
+    const store = recorder.securityStore(request)
+    if (store !== undefined && clock.stale()) return clock.sync(store).then(() => measure(request, reply))
+    return measure(request, reply)
+  }
 
+  function measure (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+    const session = request.session
+    const now = clock.now()
     const expireAfter = expireAfterFor(settings, request)
-    const now = Date.now()
+    const absoluteTimeout = absoluteTimeoutFor(settings, request)
+    const since = session._session_security_since
+    if (since !== undefined && !(typeof since === 'number' && Number.isSafeInteger(since) && since >= 0)) {
+      return expire(request, reply, 'invalid', 0)
+    }
+    const signedInAt = since === undefined ? now : Math.min(since * 1000, now)
+    const absoluteEnd = signedInAt + absoluteTimeout * 1000
+
     const stored = session._session_security
     if (stored === undefined) {
-      // Step 2: first request of a login.
-      request[kExpireAfter] = expireAfter
-      return recorder.record(request, now, expireAfter)
+      // Step 2: the first request of a sign-in.
+      if (now >= absoluteEnd) return expire(request, reply, 'absolute', 0)
+      signedIn(request, expireAfter, now, absoluteEnd)
+      return record(request, now, expireAfter, signedInAt)
     }
 
     let last = parseActivity(stored)
     // A value that is not a date fails closed: it is treated as expired.
-    if (Number.isNaN(last)) return expire(request, reply, 0, 'invalid')
-    // A value in the future (clock skew between servers) counts as now and is rewritten.
+    if (Number.isNaN(last)) return expire(request, reply, 'invalid', 0)
+    // A value in the future (another clock) counts as now and is rewritten.
     const future = last > now
     if (future) last = now
     const idleFor = idleSeconds(now, last)
-    if (idleFor >= expireAfter) return expire(request, reply, idleFor, 'idle')
+    if (idleFor >= expireAfter) return expire(request, reply, 'idle', idleFor)
+    if (now >= absoluteEnd) return expire(request, reply, 'absolute', idleFor)
 
-    request[kExpireAfter] = expireAfter
-    request[kLastActivity] = last
-    if (isPassive(request)) return undefined
-    if ((future || now - last >= activityResolutionMs) && isOwnActivity(request)) return recorder.record(request, now, expireAfter)
+    signedIn(request, expireAfter, last, absoluteEnd)
+    if (rule.isPassive(request)) {
+      // A session from before the sign-in instant was stored gets it, without counting as activity.
+      return since === undefined ? record(request, last, expireAfter, signedInAt) : undefined
+    }
+    const due = future || since === undefined || now - last >= activityResolutionMs
+    if (due && rule.isUsersActivity(request)) return record(request, now, expireAfter, signedInAt)
+    if (since === undefined) return record(request, last, expireAfter, signedInAt)
     return undefined
-  }
-
-  /**
-   * A request counts as the user's activity when it comes from this site, or is a navigation that
-   * the user started (a link followed from their mail). Requests that another site makes the
-   * browser send (an image, a frame, a form posted by script) must not keep a victim's session
-   * alive (DESIGN.md 5.4); expiry still applies to them. Read only when a write is due.
-   */
-  function isOwnActivity (request: FastifyRequest): boolean {
-    const headers = request.headers
-    return mayReportActivity(headers['sec-fetch-site']) || headers['sec-fetch-user'] === '?1'
   }
 
   function afterAuthentication (request: FastifyRequest, reply: FastifyReply, authenticated: unknown, done: Done): void {
@@ -112,13 +208,20 @@ export function createOnRequestHook ({ settings, recorder, isPassive, fastify }:
       done(err as Error)
       return
     }
-    settle(result, done)
+    if (result === undefined) done()
+    else result.then(() => done(), done)
   }
 
-  return function sessionSecurityOnRequest (request, reply, done) {
-    recorder.watchStore(request)
+  function sessionSecurityOnRequest (request: FastifyRequest, reply: FastifyReply, done: Done): void {
     // No session here (the request is outside the session cookie's path): nothing to track.
     if (request.session?.sessionId === undefined) {
+      done()
+      return
+    }
+    // The cookie named a session that ended (a tombstone): the store says why, during this callback.
+    const ended = recorder.securityStore(request)?.endedReason()
+    if (ended !== undefined) {
+      signedOut(request, ended, 0, false)
       done()
       return
     }
@@ -133,6 +236,16 @@ export function createOnRequestHook ({ settings, recorder, isPassive, fastify }:
       authenticated.then(value => afterAuthentication(request, reply, value, done), done)
     } else {
       afterAuthentication(request, reply, authenticated, done)
+    }
+  }
+
+  return {
+    onRequest: sessionSecurityOnRequest,
+    track,
+    recordActivity (request, at) {
+      const state = stateOf(request)
+      if (state.status !== 'signed-in') return undefined
+      return record(request, at, state.expireAfter, 0)
     }
   }
 }

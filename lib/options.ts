@@ -1,14 +1,16 @@
 // Options: checked first (checkOptions), then turned into a new frozen settings object with
 // defaults (buildSettings). The caller's object is never changed.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ExpireInfo, SessionSecurityOptions } from '../types/index.js'
-import { InvalidExpireAfterResultError, InvalidOptionError, WarnAfterNotBelowExpireError } from './errors.js'
+import type { ClearSiteDataType, ExpireInfo, SessionSecurityOptions } from '../types/index.js'
+import { InvalidAbsoluteTimeoutResultError, InvalidExpireAfterResultError, InvalidOptionError, WarnAfterNotBelowExpireError } from './errors.js'
 
 export const DEFAULT_EXPIRE_AFTER = 600
-const WARN_FRACTION = 0.9
+/** 12 hours: NIST SP 800-63B-4's limit for AAL3 reauthentication, whatever the activity. */
+export const DEFAULT_ABSOLUTE_TIMEOUT = 43_200
+const CLEAR_SITE_DATA_TYPES: ReadonlySet<string> = new Set(['cookies', 'storage', 'cache'])
 
 export interface Settings {
-  /** Explicit warnAfter, or undefined for 90% of each request's expireAfter. */
+  /** Explicit warnAfter, or undefined for the default lead before each request's expireAfter. */
   readonly warnAfter: number | undefined
   /** expireAfter when it is a number, else undefined. */
   readonly fixedExpireAfter: number | undefined
@@ -19,7 +21,13 @@ export interface Settings {
   readonly passiveUrlNames: ReadonlySet<string>
   readonly isAuthenticated: (request: FastifyRequest) => boolean | Promise<boolean>
   readonly logout: ((request: FastifyRequest, reply: FastifyReply) => void | Promise<void>) | undefined
-  readonly onExpire: ((request: FastifyRequest, info: ExpireInfo) => void) | undefined
+  readonly onExpire: ((request: FastifyRequest, info: ExpireInfo) => void | Promise<void>) | undefined
+  /** absoluteTimeout when it is a number (seconds); Infinity when off. */
+  readonly fixedAbsoluteTimeout: number | undefined
+  readonly absoluteTimeoutFn: ((request: FastifyRequest) => number) | undefined
+  /** The Clear-Site-Data header value, or undefined. */
+  readonly clearSiteData: string | undefined
+  readonly noStore: boolean
   readonly pingUrl: string
   readonly staticPrefix: string
   readonly returnToUrl: string | undefined
@@ -29,9 +37,19 @@ export interface Settings {
 
 const KNOWN = new Set([
   'warnAfter', 'expireAfter', 'passiveUrls', 'passiveUrlNames', 'isAuthenticated', 'logout',
-  'onExpire', 'routePrefix', 'returnToUrl', 'activityResolution', 'insecure'
+  'onExpire', 'routePrefix', 'returnToUrl', 'activityResolution', 'insecure', 'absoluteTimeout',
+  'clearSiteData', 'noStore'
 ])
 const FASTIFY_REGISTER_OPTIONS = new Set(['logLevel', 'logSerializers'])
+
+export function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+/** A promise returned where a number was due is refused; its rejection must not go unhandled. */
+function ignoreRejection (value: unknown): void {
+  if (isThenable(value)) value.then(undefined, () => {})
+}
 
 function isPositiveSeconds (value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0
@@ -40,6 +58,8 @@ function isPositiveSeconds (value: unknown): value is number {
 function describe (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return JSON.stringify(value)
+  if (isThenable(value)) return 'a promise (it must be a number, not async)'
   return String(value)
 }
 
@@ -70,7 +90,8 @@ export function checkOptions (options: SessionSecurityOptions): void {
   }
   if (typeof expireAfter !== 'function') {
     const expire = expireAfter ?? DEFAULT_EXPIRE_AFTER
-    if (warnAfter !== undefined && warnAfter >= expire) throw new WarnAfterNotBelowExpireError(warnAfter, expire)
+    const warn = warnAfter ?? defaultWarnAfter(expire)
+    if (warn >= expire) throw new WarnAfterNotBelowExpireError(warn, expire)
   }
   if (passiveUrls !== undefined) {
     if (!Array.isArray(passiveUrls)) throw new InvalidOptionError('passiveUrls', `must be an array, got ${describe(passiveUrls)}`)
@@ -100,6 +121,20 @@ export function checkOptions (options: SessionSecurityOptions): void {
   }
   if (insecure !== undefined && typeof insecure !== 'boolean') {
     throw new InvalidOptionError('insecure', `must be a boolean, got ${describe(insecure)}`)
+  }
+  const { absoluteTimeout, clearSiteData, noStore } = options
+  if (absoluteTimeout !== undefined && absoluteTimeout !== false && typeof absoluteTimeout !== 'function' && !isPositiveSeconds(absoluteTimeout)) {
+    throw new InvalidOptionError('absoluteTimeout', `must be a positive number of seconds, a function, or false, got ${describe(absoluteTimeout)}`)
+  }
+  if (clearSiteData !== undefined && clearSiteData !== false) {
+    if (!Array.isArray(clearSiteData) || clearSiteData.length === 0 ||
+      !clearSiteData.every(type => typeof type === 'string' && CLEAR_SITE_DATA_TYPES.has(type)) ||
+      new Set(clearSiteData).size !== clearSiteData.length) {
+      throw new InvalidOptionError('clearSiteData', `must be false or a list of "cookies", "storage", "cache" without repeats, got ${describe(clearSiteData)}`)
+    }
+  }
+  if (noStore !== undefined && typeof noStore !== 'boolean') {
+    throw new InvalidOptionError('noStore', `must be a boolean, got ${describe(noStore)}`)
   }
 }
 
@@ -131,6 +166,7 @@ export function buildSettings (options: SessionSecurityOptions): Settings {
   const expireAfter = options.expireAfter ?? DEFAULT_EXPIRE_AFTER
   const routePrefix = options.routePrefix ?? '/session_security'
   const passiveUrls = options.passiveUrls ?? []
+  const absoluteTimeout = options.absoluteTimeout ?? DEFAULT_ABSOLUTE_TIMEOUT
   return Object.freeze({
     warnAfter: options.warnAfter,
     fixedExpireAfter: typeof expireAfter === 'number' ? expireAfter : undefined,
@@ -141,6 +177,10 @@ export function buildSettings (options: SessionSecurityOptions): Settings {
     isAuthenticated: options.isAuthenticated ?? defaultIsAuthenticated,
     logout: options.logout,
     onExpire: options.onExpire,
+    fixedAbsoluteTimeout: absoluteTimeout === false ? Infinity : typeof absoluteTimeout === 'number' ? absoluteTimeout : undefined,
+    absoluteTimeoutFn: typeof absoluteTimeout === 'function' ? absoluteTimeout : undefined,
+    clearSiteData: Array.isArray(options.clearSiteData) ? options.clearSiteData.map(type => `"${type}"`).join(', ') : undefined,
+    noStore: options.noStore ?? true,
     pingUrl: `${routePrefix}/ping/`,
     staticPrefix: `${routePrefix}/static/`,
     returnToUrl: options.returnToUrl,
@@ -153,13 +193,35 @@ export function buildSettings (options: SessionSecurityOptions): Settings {
 export function expireAfterFor (settings: Settings, request: FastifyRequest): number {
   if (settings.fixedExpireAfter !== undefined) return settings.fixedExpireAfter
   const value = (settings.expireAfterFn as (request: FastifyRequest) => number)(request)
-  if (!isPositiveSeconds(value) || (settings.warnAfter !== undefined && value <= settings.warnAfter)) {
+  if (!isPositiveSeconds(value) || value <= warnAfterFor(settings, value)) {
+    ignoreRejection(value)
     throw new InvalidExpireAfterResultError(describe(value))
   }
   return value
 }
 
-/** The warning delay that goes with an idle timeout: explicit, or 90% of it. */
+/** The absolute timeout for this request in seconds, checked; Infinity when it is off. */
+export function absoluteTimeoutFor (settings: Settings, request: FastifyRequest): number {
+  if (settings.fixedAbsoluteTimeout !== undefined) return settings.fixedAbsoluteTimeout
+  const value = (settings.absoluteTimeoutFn as (request: FastifyRequest) => number)(request)
+  if (!isPositiveSeconds(value)) {
+    ignoreRejection(value)
+    throw new InvalidAbsoluteTimeoutResultError(describe(value))
+  }
+  return value
+}
+
+/**
+ * The default warning delay: the idle timeout less a lead of 10% of it, but at least 20 seconds
+ * (WCAG 2.2.1 asks for 20 s to react) where the timeout allows half of it, in whole seconds and
+ * never below 1: 540 for 600, 40 for 60, 20 for 40, 5 for 10.
+ */
+export function defaultWarnAfter (expireAfter: number): number {
+  const lead = Math.max(expireAfter * 0.1, Math.min(20, expireAfter / 2))
+  return Math.max(1, Math.floor(expireAfter - lead))
+}
+
+/** The warning delay that goes with an idle timeout: explicit, or the default lead before it. */
 export function warnAfterFor (settings: Settings, expireAfter: number): number {
-  return settings.warnAfter ?? Math.floor(expireAfter * WARN_FRACTION)
+  return settings.warnAfter ?? defaultWarnAfter(expireAfter)
 }

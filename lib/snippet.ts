@@ -1,13 +1,14 @@
 // The HTML block that an authenticated page includes: the stylesheet, the warning dialog and the
 // script tag whose data-* attributes start the client (no inline script, so a strict CSP works).
 // Synchronous on purpose: the onRequest hook has already decided, and it may have just logged the
-// user out, which request[kExpireAfter] reflects.
+// user out, which the request's state reflects. A page that rendered it is marked, so that its
+// response is not stored by the browser (`noStore`).
 import type { FastifyRequest } from 'fastify'
 import type { SnippetOptions } from '../types/index.js'
 import { matchLocale, messagesFor, negotiateLocale, DEFAULT_LOCALE } from './i18n.js'
 import { warnAfterFor, type Settings } from './options.js'
-import { idleSeconds } from './clock.js'
-import { kExpireAfter, kLastActivity } from './symbols.js'
+import { idleSeconds, type SharedClock } from './clock.js'
+import { markSnippetRendered, stateOf } from './state.js'
 
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -34,7 +35,7 @@ function pickLocale (request: FastifyRequest, options: SnippetOptions | undefine
   return negotiateLocale(Array.isArray(header) ? header.join(',') : header)
 }
 
-export function createSnippet (settings: Settings, version: string): (request: FastifyRequest, options?: SnippetOptions) => string {
+export function createSnippet (settings: Settings, version: string, clock: SharedClock): (request: FastifyRequest, options?: SnippetOptions) => string {
   const query = `?v=${encodeURIComponent(version)}`
   const cssUrl = escapeHtml(`${settings.staticPrefix}session-security.css${query}`)
   const jsUrl = escapeHtml(`${settings.staticPrefix}session-security.js${query}`)
@@ -42,9 +43,11 @@ export function createSnippet (settings: Settings, version: string): (request: F
   const returnTo = settings.returnToUrl === undefined ? '' : ` data-return-to-url="${escapeHtml(settings.returnToUrl)}"`
 
   return function snippet (request: FastifyRequest, options?: SnippetOptions): string {
-    const expireAfter = request[kExpireAfter]
+    const state = stateOf(request)
     // Anonymous, or logged out by this very request: nothing to warn about.
-    if (!(typeof expireAfter === 'number' && expireAfter > 0)) return ''
+    if (state.status !== 'signed-in') return ''
+    markSnippetRendered(request)
+    const { expireAfter } = state
     const warnAfter = warnAfterFor(settings, expireAfter)
     const locale = pickLocale(request, options)
     const text = messagesFor(locale)
@@ -53,8 +56,12 @@ export function createSnippet (settings: Settings, version: string): (request: F
     const message = text.message.split('{counter}').map(escapeHtml).join(counter)
     // The idle time that the server counts, so the page starts from it: a load that the server did
     // not take as activity (a navigation another site started) must not count in the browser either.
-    const last = request[kLastActivity]
-    const idleFor = last > 0 ? Math.max(0, idleSeconds(Date.now(), last)) : 0
+    const now = clock.now()
+    const idleFor = Math.max(0, idleSeconds(now, state.lastActivity))
+    // Seconds left before the absolute end, relative so that the browser's own clock does not matter.
+    const absolute = Number.isFinite(state.absoluteEnd)
+      ? ` data-absolute-in="${Math.max(0, Math.floor((state.absoluteEnd - now) / 1000))}"`
+      : ''
 
     return `<link rel="stylesheet" href="${cssUrl}"${nonce}>` +
       `<dialog id="session_security_warning" class="session-security" role="alertdialog" aria-modal="true" aria-labelledby="session_security_title" aria-describedby="session_security_message" lang="${locale}">` +
@@ -63,7 +70,7 @@ export function createSnippet (settings: Settings, version: string): (request: F
       '<p class="session-security-live" aria-live="polite"></p>' +
       `<button type="button" class="session-security-stay" autofocus>${escapeHtml(text.stay)}</button>` +
       '</dialog>' +
-      `<script src="${jsUrl}" defer${nonce} data-ping-url="${pingUrl}" data-warn-after="${warnAfter}" data-expire-after="${expireAfter}" data-idle-for="${idleFor}"${returnTo}` +
+      `<script src="${jsUrl}" defer${nonce} data-ping-url="${pingUrl}" data-warn-after="${warnAfter}" data-expire-after="${expireAfter}" data-idle-for="${idleFor}"${absolute}${returnTo}` +
       ` data-confirm-form-discard="${escapeHtml(text.confirmFormDiscard)}"></script>`
   }
 }

@@ -1,44 +1,90 @@
-// SessionSecurityStore: connect-redis's RedisStore for ioredis clients (Redis and Cluster), with
-// last activity recorded inside Redis by one atomic script.
+// SessionSecurityStore: a session store for @fastify/session on an ioredis client (Redis or
+// Cluster, ioredis 5 or 6), that keeps a session's last activity inside Redis and never lets a
+// session that ended come back.
 //
-// Sessions stay JSON in one string key, readable by plain connect-redis (GET + JSON.parse). The
-// serializer always writes `_session_security` as the first key, in the fixed 24-character form of
-// `toISOString()`, so the scripts find it at a fixed offset and splice it without decoding the JSON:
-// Redis's cjson would re-encode application data differently (empty arrays become objects, big
-// numbers lose digits, escapes change), so application data is never decoded or re-encoded here.
+// Sessions are JSON in one string key, readable by plain connect-redis (GET + JSON.parse). The
+// serializer always writes `_session_security` first, in the fixed 24-character form of
+// `toISOString()`, then the sign-in instant, so the scripts find both at fixed offsets and splice
+// them without decoding the JSON: Redis's cjson would re-encode application data differently
+// (empty arrays become objects, big numbers lose digits), so application data is never decoded or
+// re-encoded here.
 //
-// Both scripts keep the later of the stored and the incoming activity, and cap both at Redis's
-// own clock (TIME), so a slow request never moves activity backwards and a server with a fast clock
-// cannot keep sessions alive. One key per call, so they run on Redis Cluster too.
-import { RedisStore } from 'connect-redis'
+// Ending a session (`destroy`, or the plugin's expiry) leaves a tombstone under its key for
+// `tombstoneTtl` seconds: a short JSON marker with the reason. `get` reads it as no session, and no
+// save and no activity write ever turns it back into a session, so a request that was in flight
+// when the user signed out cannot bring the session back. A session given a new id (`regenerate`)
+// has no tombstone and is saved as usual.
+//
+// Every script caps activity at Redis's own clock (TIME), keeps the later of the stored and the
+// incoming activity, and touches one key, so it runs on Redis Cluster too.
+import { EventEmitter } from 'node:events'
 import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError } from './errors.js'
 
-type Callback = (err?: unknown, data?: any) => any // eslint-disable-line @typescript-eslint/no-explicit-any
+type Callback = (err?: unknown, data?: any) => void // eslint-disable-line @typescript-eslint/no-explicit-any
 
-type RedisStoreOptions = ConstructorParameters<typeof RedisStore>[0]
+/** Why a session ended, as its tombstone records it. */
+export type EndReason = 'logout' | 'idle' | 'absolute' | 'invalid'
 
-/** What a store receives from @fastify/session: a session, with its cookie. */
-type SessionData = { [key: string]: any, cookie?: { [key: string]: unknown, expires?: Date | string | null } } // eslint-disable-line @typescript-eslint/no-explicit-any
+/** What the activity write found: the activity it kept, or why there was nothing to write to. */
+export type RecordResult =
+  | { status: 'recorded', at: number, now: number }
+  | { status: 'ended', reason: EndReason, now: number }
+  | { status: 'gone', now: number }
+  | { status: 'foreign', now: number }
 
-export type SessionSecurityStoreOptions = Omit<RedisStoreOptions, 'client' | 'serializer'> & {
+/** What ending a session found: a live session that this call ended, a tombstone, or no key. */
+export type EndResult =
+  | { status: 'ended' }
+  | { status: 'already-ended', reason: EndReason }
+  | { status: 'gone' }
+
+export interface SessionSecurityStoreOptions {
   /** An ioredis client: `new Redis(...)` or `new Cluster(...)`. */
   client: Redis | Cluster
+  /** Key prefix. Default `sess:`. */
+  prefix?: string
+  /**
+   * Seconds a new key lives before its first activity write sets the idle TTL (the plugin writes
+   * activity in the same request that signs a user in). Default 600.
+   */
+  ttl?: number
+  /** Seconds a tombstone lives: at least the longest request an application can have in flight. Default 600. */
+  tombstoneTtl?: number
 }
 
-const FIELD = '_session_security'
+/** What @fastify/session hands a store: a session with its cookie. */
+interface SessionData { [key: string]: unknown }
+
+export const ACTIVITY_FIELD = '_session_security'
+export const SIGNED_IN_FIELD = '_session_security_since'
+const ENDED_FIELD = '_session_security_ended'
+const ENDED_PREFIX = `{"${ENDED_FIELD}":"`
+const REASONS: ReadonlySet<string> = new Set(['logout', 'idle', 'absolute', 'invalid'])
+
 const RECORD_COMMAND = 'sessionSecurityRecordActivity'
 const SAVE_COMMAND = 'sessionSecuritySave'
+const END_COMMAND = 'sessionSecurityEnd'
 
-// Shared Lua: Redis's clock, and epoch ms <-> the ISO form of toISOString() (Redis Lua has no
-// os.date), with Howard Hinnant's days-from-civil and civil-from-days.
+// Shared Lua: Redis's clock, epoch ms <-> the ISO form of toISOString() (Redis Lua has no os.date,
+// so Howard Hinnant's days-from-civil and civil-from-days), and the fixed-offset head.
 const LUA_HELPERS = `
-local PREFIX = '{"${FIELD}":"'
+local PREFIX = '{"${ACTIVITY_FIELD}":"'
+local SINCE = ',"${SIGNED_IN_FIELD}":'
+local ENDED = '${ENDED_PREFIX}'
 local floor = math.floor
 
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
+end
+
+local function is_tombstone(json)
+  return string.sub(json, 1, #ENDED) == ENDED
+end
+
+local function tombstone_reason(json)
+  return string.match(json, '^' .. ENDED .. '(%a+)"}$') or 'logout'
 end
 
 local function days_from_civil(y, m, d)
@@ -74,7 +120,7 @@ end
 -- with the field in the exact form of toISOString(), or the date does not exist (2026-02-30).
 local function head(json)
   local y, mo, d, h, mi, s, ms = string.match(json,
-    '^{"${FIELD}":"(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)%.(%d%d%d)Z"')
+    '^{"${ACTIVITY_FIELD}":"(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)%.(%d%d%d)Z"')
   if not y then return nil end
   local t = ((days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 24 + tonumber(h)) * 60
     + tonumber(mi)) * 60000 + tonumber(s) * 1000 + tonumber(ms)
@@ -84,26 +130,36 @@ end
 `
 
 // KEYS[1] session key; ARGV[1] activity (epoch ms); ARGV[2] seconds that the key outlives that
-// activity (0: keep the key's TTL). Returns the resulting activity; -1 when the key does not exist
-// (a deleted session is never brought back); 0 when the JSON was not written by this store.
+// activity (0: keep the key's TTL); ARGV[3] sign-in instant (epoch s) to store when the session
+// has none (0: none). Returns { status, activity, now, reason }: status 1 recorded, -1 no key
+// (never created here), -2 a tombstone (never replaced), 0 JSON not written by this store.
 const RECORD_ACTIVITY_LUA = LUA_HELPERS + `
-local json = redis.call('GET', KEYS[1])
-if not json then return -1 end
 local now = now_ms()
+local json = redis.call('GET', KEYS[1])
+if not json then return { -1, 0, now } end
+if is_tombstone(json) then return { -2, 0, now, tombstone_reason(json) } end
 local at = math.min(tonumber(ARGV[1]), now)
 local ttl = tonumber(ARGV[2])
+local since = tonumber(ARGV[3])
 local stored = head(json)
 local out
 if stored then
   at = math.max(math.min(stored, now), at)
+  local rest = string.sub(json, 48)
   local value = iso(at)
-  if value ~= string.sub(json, 23, 46) then out = PREFIX .. value .. string.sub(json, 47) end
-elseif string.find(json, '"${FIELD}"', 1, true) or string.sub(json, 1, 1) ~= '{' then
-  return 0
-elseif string.match(json, '^{%s*}$') then
-  out = PREFIX .. iso(at) .. '"}'
+  if since > 0 and string.sub(rest, 1, #SINCE) ~= SINCE then
+    out = PREFIX .. value .. '"' .. SINCE .. string.format('%d', since) .. rest
+  elseif value ~= string.sub(json, 23, 46) then
+    out = PREFIX .. value .. '"' .. rest
+  end
+elseif string.find(json, '"${ACTIVITY_FIELD}"', 1, true) or string.sub(json, 1, 1) ~= '{' then
+  return { 0, 0, now }
 else
-  out = PREFIX .. iso(at) .. '",' .. string.sub(json, 2)
+  local first = PREFIX .. iso(at) .. '"'
+  if since > 0 and not string.find(json, '"${SIGNED_IN_FIELD}"', 1, true) then
+    first = first .. SINCE .. string.format('%d', since)
+  end
+  if string.match(json, '^{%s*}$') then out = first .. '}' else out = first .. ',' .. string.sub(json, 2) end
 end
 if ttl > 0 then
   local px = at + ttl * 1000 - now
@@ -116,13 +172,15 @@ if ttl > 0 then
 elseif out then
   redis.call('SET', KEYS[1], out, 'KEEPTTL')
 end
-return at
+return { 1, at, now }
 `
 
 // KEYS[1] session key; ARGV[1] the serialized session; ARGV[2] TTL in seconds for a new key (0:
-// none). An existing key keeps its TTL (the last activity write set it) and the later activity.
+// none). A tombstone is never replaced (returns 0). An existing key keeps its TTL (the last
+// activity write set it) and the later activity. Returns 1 when saved.
 const SAVE_LUA = LUA_HELPERS + `
 local json = redis.call('GET', KEYS[1])
+if json and is_tombstone(json) then return 0 end
 local val = ARGV[1]
 local incoming = head(val)
 if incoming then
@@ -145,109 +203,192 @@ end
 return 1
 `
 
+// KEYS[1] session key; ARGV[1] reason; ARGV[2] tombstone TTL in seconds. Leaves a tombstone.
+// Returns { 1 } when a live session was ended by this call, { 2 } when there was no key, and
+// { 0, reason } when a tombstone was already there (it keeps its first reason).
+const END_LUA = LUA_HELPERS + `
+local json = redis.call('GET', KEYS[1])
+if json and is_tombstone(json) then return { 0, tombstone_reason(json) } end
+redis.call('SET', KEYS[1], ENDED .. ARGV[1] .. '"}', 'EX', tonumber(ARGV[2]))
+if json then return { 1 } end
+return { 2 }
+`
+
 interface ScriptClient {
-  [RECORD_COMMAND]: (key: string, at: number, ttl: number) => Promise<number>
+  [RECORD_COMMAND]: (key: string, at: number, ttl: number, since: number) => Promise<[number, number, number, string?]>
   [SAVE_COMMAND]: (key: string, value: string, ttl: number) => Promise<number>
+  [END_COMMAND]: (key: string, reason: string, ttl: number) => Promise<[number, string?]>
+  get: (key: string) => Promise<string | null>
+  time: () => Promise<[string, string] | [number, number]>
 }
 
-/** JSON with `_session_security` first, so the scripts find it at a fixed offset. */
+function toReason (value: unknown): EndReason {
+  return typeof value === 'string' && REASONS.has(value) ? value as EndReason : 'logout'
+}
+
+/** JSON with `_session_security` first and the sign-in instant second, so the scripts find them at fixed offsets. */
 export const sessionSerializer = Object.freeze({
   parse (text: string): SessionData {
     return JSON.parse(text)
   },
   stringify (sess: SessionData): string {
-    const { [FIELD]: activity, ...rest } = sess as SessionData & { [FIELD]?: unknown }
+    const { [ACTIVITY_FIELD]: activity, [SIGNED_IN_FIELD]: since, ...rest } = sess
     const body = JSON.stringify(rest)
     const value = JSON.stringify(activity)
-    if (value === undefined) return body
-    const head = `{"${FIELD}":${value}`
+    if (value === undefined) return since === undefined ? body : JSON.stringify({ [SIGNED_IN_FIELD]: since, ...rest })
+    let head = `{"${ACTIVITY_FIELD}":${value}`
+    const sinceValue = JSON.stringify(since)
+    if (sinceValue !== undefined) head += `,"${SIGNED_IN_FIELD}":${sinceValue}`
     return body === '{}' ? `${head}}` : `${head},${body.slice(1)}`
   }
 })
 
-function optionalCb (err: unknown, data: unknown, cb: Callback | undefined): unknown {
-  if (cb) return cb(err, data)
+function positiveSeconds (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionError(name, `of SessionSecurityStore must be a positive number of seconds, got ${String(value)}`)
+  }
+  return Math.ceil(value)
+}
+
+/** Calls back when given a callback, else returns (or throws): the two styles @fastify/session accepts. */
+function answer<T> (cb: Callback | undefined, err: unknown, data?: T): T | undefined {
+  if (cb !== undefined) {
+    cb(err ?? null, data)
+    return undefined
+  }
   if (err) throw err
   return data
 }
 
-export class SessionSecurityStore extends RedisStore {
+export class SessionSecurityStore extends EventEmitter {
+  readonly prefix: string
+  readonly ttl: number
+  readonly tombstoneTtl: number
   readonly #redis: ScriptClient
-  readonly #explicitTtl: boolean
-  #idleTtl = 0
+  /**
+   * The reason of the tombstone that `get` found, for the duration of its callback: the plugin's
+   * onRequest hook runs inside that callback (@fastify/session calls `done` synchronously) and
+   * reads it there to tell the application why the session ended.
+   */
+  #endedInCallback: EndReason | undefined
 
   constructor (options: SessionSecurityStoreOptions) {
+    super()
     const client = options?.client as (Redis & { defineCommand?: unknown }) | undefined
     if (typeof client?.defineCommand !== 'function') {
       throw new InvalidOptionError('client', 'of SessionSecurityStore must be an ioredis client (new Redis() or new Cluster())')
     }
-    if ((options as { serializer?: unknown }).serializer !== undefined) {
-      throw new InvalidOptionError('serializer', 'cannot be set on SessionSecurityStore: it writes its own JSON, which its scripts depend on')
-    }
-    super({ ...options, serializer: sessionSerializer })
-    this.#explicitTtl = options.ttl !== undefined
+    const prefix = options.prefix ?? 'sess:'
+    if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', `of SessionSecurityStore must be a string, got ${String(prefix)}`)
+    this.prefix = prefix
+    this.ttl = positiveSeconds('ttl', options.ttl, 600)
+    this.tombstoneTtl = positiveSeconds('tombstoneTtl', options.tombstoneTtl, 600)
     client.defineCommand(RECORD_COMMAND, { numberOfKeys: 1, lua: RECORD_ACTIVITY_LUA })
     client.defineCommand(SAVE_COMMAND, { numberOfKeys: 1, lua: SAVE_LUA })
+    client.defineCommand(END_COMMAND, { numberOfKeys: 1, lua: END_LUA })
     this.#redis = client as unknown as ScriptClient
   }
 
+  /** The session, or null when there is none or it ended (a tombstone). */
+  async get (sid: string, cb?: Callback): Promise<SessionData | null | undefined> {
+    let json: string | null
+    try {
+      json = await this.#redis.get(this.prefix + sid)
+    } catch (err) {
+      return answer(cb, err)
+    }
+    if (json === null) return answer(cb, null, null)
+    if (json.startsWith(ENDED_PREFIX)) {
+      this.#endedInCallback = toReason(json.slice(ENDED_PREFIX.length, -2))
+      try {
+        return answer(cb, null, null)
+      } finally {
+        this.#endedInCallback = undefined
+      }
+    }
+    let session: SessionData
+    try {
+      session = sessionSerializer.parse(json)
+    } catch (err) {
+      return answer(cb, err)
+    }
+    return answer(cb, null, session)
+  }
+
   /**
-   * TTL (seconds) for keys that no activity write has touched yet, such as a session saved at
-   * login and never used again. The plugin calls it with its idle timeout plus slack; an explicit
-   * `ttl` given to the constructor wins.
+   * Why the session that the running `get` callback asked for ended, when it found a tombstone;
+   * undefined anywhere else.
    */
-  useIdleTtl (seconds: number): void {
-    if (this.#explicitTtl) return
-    if (!(Number.isFinite(seconds) && seconds > 0)) throw new TypeError(`useIdleTtl: seconds must be a positive number, got ${String(seconds)}`)
-    this.#idleTtl = Math.ceil(seconds)
-    this.ttl = this.#idleTtl
+  endedReason (): EndReason | undefined {
+    return this.#endedInCallback
+  }
+
+  /**
+   * Saves the whole session. An existing key keeps its TTL and the later of the stored and the
+   * saved activity (a slow request never writes back an older one); a new key lives `ttl` seconds
+   * until an activity write sets its idle TTL; a tombstone is left as it is (the session ended
+   * while this request was in flight: saving it would bring it back).
+   */
+  async set (sid: string, sess: object, cb?: Callback): Promise<void> {
+    try {
+      await this.#redis[SAVE_COMMAND](this.prefix + sid, sessionSerializer.stringify(sess as SessionData), this.ttl)
+    } catch (err) {
+      return answer(cb, err)
+    }
+    return answer(cb, null)
+  }
+
+  /** Ends the session as the application's logout: a tombstone with the reason `logout`. */
+  async destroy (sid: string, cb?: Callback): Promise<void> {
+    try {
+      await this.end(sid, 'logout')
+    } catch (err) {
+      return answer(cb, err)
+    }
+    return answer(cb, null)
+  }
+
+  /** The TTL belongs to activity writes: touching a session is not activity, so it changes nothing. */
+  touch (_sid: string, _sess: object, cb?: Callback): void {
+    answer(cb, null)
+  }
+
+  /**
+   * Ends a session with a reason and leaves its tombstone. Tells whether this call ended a live
+   * session, found no key, or found it ended already (with the first reason): of many requests
+   * that end one session at once, on any number of instances, exactly one sees `ended` or `gone`.
+   */
+  async end (sid: string, reason: EndReason): Promise<EndResult> {
+    const [status, previous] = await this.#redis[END_COMMAND](this.prefix + sid, reason, this.tombstoneTtl)
+    if (Number(status) === 1) return { status: 'ended' }
+    if (Number(status) === 2) return { status: 'gone' }
+    return { status: 'already-ended', reason: toReason(previous) }
   }
 
   /**
    * Keeps the later of the stored last activity and `at` (epoch ms), both capped at Redis's clock,
-   * without rewriting anything else; the key then lives `ttlSeconds` past that activity. One
-   * script call. Resolves to the resulting activity (epoch ms); -1 when the session is not in
-   * Redis (it is never brought back); 0 when its JSON was not written by this store.
+   * without rewriting anything else; the key then lives `ttlSeconds` past that activity. Stores
+   * `signedInAt` (epoch ms) as the sign-in instant when the session has none. One script call.
    */
-  async recordActivity (sid: string, at: number, ttlSeconds: number): Promise<number> {
-    if (!Number.isFinite(at) || !(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {
-      throw new TypeError(`recordActivity: bad arguments (at ${String(at)}, ttlSeconds ${String(ttlSeconds)})`)
+  async recordActivity (sid: string, at: number, ttlSeconds: number, signedInAt = 0): Promise<RecordResult> {
+    if (!Number.isFinite(at) || !(Number.isFinite(ttlSeconds) && ttlSeconds > 0) || !Number.isFinite(signedInAt)) {
+      throw new TypeError(`recordActivity: bad arguments (at ${String(at)}, ttlSeconds ${String(ttlSeconds)}, signedInAt ${String(signedInAt)})`)
     }
-    const ttl = this.disableTTL ? 0 : Math.ceil(ttlSeconds)
-    return Number(await this.#redis[RECORD_COMMAND](this.prefix + sid, Math.floor(at), ttl))
-  }
-
-  /**
-   * Saves the whole session, as connect-redis does, except that an existing key keeps its TTL and
-   * the later of the stored and the saved activity (a slow request never writes back an older
-   * one). A missing key is created, as by connect-redis: from the JSON alone a session logged out
-   * meanwhile cannot be told from one given a new id that kept its activity (regenerate with keys).
-   */
-  override async set (sid: string, sess: SessionData, cb?: Callback): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      let ttl = 0
-      if (!this.disableTTL) {
-        ttl = this.#newKeyTtl(sess)
-        if (ttl <= 0) return await this.destroy(sid, cb)
-      }
-      await this.#redis[SAVE_COMMAND](this.prefix + sid, this.serializer.stringify(sess), ttl)
-      return optionalCb(null, null, cb)
-    } catch (err) {
-      return optionalCb(err, null, cb)
+    const [status, stored, now, reason] = await this.#redis[RECORD_COMMAND](
+      this.prefix + sid, Math.floor(at), Math.ceil(ttlSeconds), Math.max(0, Math.floor(signedInAt / 1000)))
+    const redisNow = Number(now)
+    switch (Number(status)) {
+      case 1: return { status: 'recorded', at: Number(stored), now: redisNow }
+      case -1: return { status: 'gone', now: redisNow }
+      case -2: return { status: 'ended', reason: toReason(reason), now: redisNow }
+      default: return { status: 'foreign', now: redisNow }
     }
   }
 
-  /** The TTL belongs to activity writes: touching a session is not activity, so it changes nothing. */
-  override async touch (_sid: string, _sess: SessionData, cb?: Callback): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return optionalCb(null, null, cb)
-  }
-
-  /** connect-redis's rule (a ttl function, else the cookie's expiry, else `ttl`), capped by the idle TTL. */
-  #newKeyTtl (sess: SessionData): number {
-    if (typeof this.ttl === 'function') return this.ttl(sess)
-    const expires = sess?.cookie?.expires
-    if (!expires) return this.ttl
-    const ttl = Math.ceil((Number(new Date(expires)) - Date.now()) / 1000)
-    return this.#idleTtl > 0 ? Math.min(ttl, this.#idleTtl) : ttl
+  /** Redis's clock (epoch ms): the one clock that every instance measures idle time on. */
+  async time (): Promise<number> {
+    const [seconds, micros] = await this.#redis.time()
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
   }
 }

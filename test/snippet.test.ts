@@ -7,10 +7,17 @@ import { test } from 'tap'
 import sessionSecurity from '../index.js'
 import { buildSettings } from '../lib/options.js'
 import { createSnippet, escapeHtml, formatCountdown } from '../lib/snippet.js'
-import { kExpireAfter, kLastActivity } from '../lib/symbols.js'
+import { SharedClock } from '../lib/clock.js'
+import { signedIn, signedOut } from '../lib/state.js'
 
-function fakeRequest (expireAfter: number | undefined, headers: Record<string, string | string[]> = {}, lastActivity?: number): FastifyRequest {
-  return { [kExpireAfter]: expireAfter, [kLastActivity]: lastActivity, headers } as unknown as FastifyRequest
+const clock = new SharedClock()
+
+/** A request as the hook leaves it: signed in with `expireAfter` (undefined: anonymous, 0: just logged out). */
+function fakeRequest (expireAfter: number | undefined, headers: Record<string, string | string[]> = {}, lastActivity = Date.now(), absoluteEnd = Infinity): FastifyRequest {
+  const request = { headers } as unknown as FastifyRequest
+  if (expireAfter === 0) signedOut(request, 'idle', 11, true)
+  else if (expireAfter !== undefined) signedIn(request, expireAfter, lastActivity, absoluteEnd)
+  return request
 }
 
 /** The value of one attribute in an HTML string, unescaped for comparison. */
@@ -31,16 +38,14 @@ test('escapeHtml and formatCountdown', async t => {
 })
 
 test('empty for anonymous requests', async t => {
-  const snippet = createSnippet(buildSettings({}), '1.2.3')
-  t.equal(snippet(fakeRequest(undefined)), '', 'no expireAfter: the hook did not see a user')
-  t.equal(snippet(fakeRequest(0)), '', '0: anonymous, or logged out by this request')
-  t.equal(snippet(fakeRequest(Number.NaN)), '')
-  t.equal(snippet(fakeRequest(-5)), '')
+  const snippet = createSnippet(buildSettings({}), '1.2.3', clock)
+  t.equal(snippet(fakeRequest(undefined)), '', 'the hook did not see a user')
+  t.equal(snippet(fakeRequest(0)), '', 'logged out by this request')
 })
 
 test('authenticated: stylesheet, dialog and script with its settings', async t => {
   const settings = buildSettings({ expireAfter: 600 })
-  const html = createSnippet(settings, '1.2.3')(fakeRequest(600))
+  const html = createSnippet(settings, '1.2.3', clock)(fakeRequest(600))
   t.match(html, /^<link rel="stylesheet" href="\/session_security\/static\/session-security\.css\?v=1\.2\.3">/)
   t.match(html, /<script src="\/session_security\/static\/session-security\.js\?v=1\.2\.3" defer /)
   t.match(html, /<\/script>$/)
@@ -63,7 +68,7 @@ test('authenticated: stylesheet, dialog and script with its settings', async t =
 })
 
 test('data-idle-for: the idle time the server counts when the page is rendered', async t => {
-  const snippet = createSnippet(buildSettings({ expireAfter: 600 }), '1.2.3')
+  const snippet = createSnippet(buildSettings({ expireAfter: 600 }), '1.2.3', clock)
   t.equal(attribute(snippet(fakeRequest(600, {}, Date.now() - 42_500)), 'data-idle-for'), '42', 'a load the server did not count')
   t.equal(attribute(snippet(fakeRequest(600, {}, Date.now())), 'data-idle-for'), '0', 'a load that was activity')
   t.equal(attribute(snippet(fakeRequest(600, {}, Date.now() + 5000)), 'data-idle-for'), '0', 'never negative')
@@ -71,7 +76,7 @@ test('data-idle-for: the idle time the server counts when the page is rendered',
 })
 
 test('per-request expireAfter and an explicit warnAfter', async t => {
-  const snippet = createSnippet(buildSettings({ warnAfter: 30, expireAfter: () => 45, routePrefix: '/sec' }), '0.1.0')
+  const snippet = createSnippet(buildSettings({ warnAfter: 30, expireAfter: () => 45, routePrefix: '/sec' }), '0.1.0', clock)
   const html = snippet(fakeRequest(45))
   t.equal(attribute(html, 'data-warn-after'), '30')
   t.equal(attribute(html, 'data-expire-after'), '45')
@@ -82,7 +87,7 @@ test('per-request expireAfter and an explicit warnAfter', async t => {
 
 test('everything written into HTML is escaped', async t => {
   const returnToUrl = '/login?next=/a&b="c"<d>\'e'
-  const snippet = createSnippet(buildSettings({ returnToUrl }), '1.0.0-"><script>alert(1)</script>')
+  const snippet = createSnippet(buildSettings({ returnToUrl }), '1.0.0-"><script>alert(1)</script>', clock)
   const nonce = '"><script>alert(2)</script>'
   const html = snippet(fakeRequest(600), { nonce })
   t.notMatch(html, /<script>alert/, 'nothing breaks out of an attribute')
@@ -100,12 +105,12 @@ test('everything written into HTML is escaped', async t => {
 })
 
 test('an empty nonce writes no attribute', async t => {
-  const html = createSnippet(buildSettings({}), '1')(fakeRequest(600), { nonce: '' })
+  const html = createSnippet(buildSettings({}), '1', clock)(fakeRequest(600), { nonce: '' })
   t.notMatch(html, /nonce/)
 })
 
 test('locale: option first, then Accept-Language, else English', async t => {
-  const snippet = createSnippet(buildSettings({}), '1')
+  const snippet = createSnippet(buildSettings({}), '1', clock)
   t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': 'de-DE,de;q=0.9' })), 'lang'), 'de')
   t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': ['ja', 'cs;q=0.5'] })), 'lang'), 'cs', 'repeated headers are read together')
   t.equal(attribute(snippet(fakeRequest(600, { 'accept-language': 'de' }), { locale: 'pt_BR' }), 'lang'), 'pt-BR', 'the option wins')
@@ -145,7 +150,9 @@ test('through the plugin: anonymous, logged in, logged out by this very request'
   const login = await app.inject('/login')
   const cookie = login.cookies.map(c => `${c.name}=${c.value}`).join('; ')
   const page = await app.inject({ url: '/page', headers: { cookie } })
-  t.match(page.body, /data-warn-after="5" data-expire-after="10" data-idle-for="0" data-return-to-url="\/login"/)
+  t.match(page.body, /data-warn-after="5" data-expire-after="10" data-idle-for="0" data-absolute-in="4320[0-9]" data-return-to-url="\/login"/)
+  t.equal(page.headers['cache-control'], 'no-store', 'a page that rendered the snippet is not stored (noStore)')
+  t.equal(anonymous.headers['cache-control'], undefined, 'a page without the snippet is left alone')
   t.match(page.body, /lang="es"/)
   t.match(page.body, /Mantener la sesión/)
 
@@ -154,4 +161,30 @@ test('through the plugin: anonymous, logged in, logged out by this very request'
   for (const session of sessions.values()) session._session_security = new Date(Date.now() - 11_000).toISOString()
   const expired = await app.inject({ url: '/page', headers: { cookie } })
   t.equal(expired.body, '<body></body>', 'logged out by this request: empty')
+  t.equal(expired.headers['session-expired'], 'idle')
+})
+
+test('noStore: off, or a route that sets its own Cache-Control', async t => {
+  for (const noStore of [true, false]) {
+    const app = Fastify()
+    await app.register(fastifyCookie)
+    await app.register(fastifySession, {
+      secret: 'a-test-secret-that-is-at-least-32-characters-long',
+      store: new fastifySession.MemoryStore(),
+      saveUninitialized: false,
+      cookie: { secure: 'auto' }
+    })
+    await app.register(sessionSecurity, { noStore })
+    app.get('/login', async request => { request.session.set('user' as never, 'ann' as never); return 'ok' })
+    app.get('/page', async request => app.sessionSecurity.snippet(request))
+    app.get('/own', async (request, reply) => reply.header('cache-control', 'private, max-age=60').send(app.sessionSecurity.snippet(request)))
+    t.teardown(() => app.close())
+    const login = await app.inject('/login')
+    const cookie = login.cookies.map(c => `${c.name}=${c.value}`).join('; ')
+    const page = await app.inject({ url: '/page', headers: { cookie } })
+    t.not(page.body, '', 'the snippet rendered')
+    t.equal(page.headers['cache-control'], noStore ? 'no-store' : undefined, `noStore: ${noStore}`)
+    const own = await app.inject({ url: '/own', headers: { cookie } })
+    t.equal(own.headers['cache-control'], 'private, max-age=60', 'the route\'s own Cache-Control is kept')
+  }
 })
