@@ -110,16 +110,21 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     const sessionId = request.session.sessionId
     const session = onExpire === undefined ? undefined : copySession(request.session)
     const first = await claimEnd(request, store, reason)
-    if (settings.logout === undefined) await defaultLogout(request, store)
-    else await settings.logout(request, reply)
-    // A logout that destroyed the session leaves none: the application always gets one.
-    if (request.session == null) await newSession(fastify, request)
-    if (await settings.isAuthenticated(request)) throw new LogoutFailedError()
-
-    signedOut(request, reason, idleFor, true)
-    request.log.info({ reason, idleFor }, 'fastify-session-security: session ended')
-    if (expireChannel.hasSubscribers) expireChannel.publish({ request, reason, idleFor })
-    if (first) audit(request, { reason, idleFor, sessionId, session: session ?? {} })
+    try {
+      if (settings.logout === undefined) await defaultLogout(request, store)
+      else await settings.logout(request, reply)
+      // A logout that destroyed the session leaves none: the application always gets one.
+      if (request.session == null) await newSession(fastify, request)
+      // Fail closed: a request still signed in after the logout is refused (with
+      // SessionSecurityStore the tombstone already ends the session for every later request).
+      if (await settings.isAuthenticated(request)) throw new LogoutFailedError()
+      signedOut(request, reason, idleFor, true)
+      request.log.info({ reason, idleFor }, 'fastify-session-security: session ended')
+      if (expireChannel.hasSubscribers) expireChannel.publish({ request, reason, idleFor })
+    } finally {
+      // Audited even when the logout failed: the session was ended in the store, or its logout attempted.
+      if (first) audit(request, { reason, idleFor, sessionId, session: session ?? {} })
+    }
   }
 
   /** The store said the session ended or left while this request ran: go on as anonymous. */
