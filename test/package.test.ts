@@ -3,18 +3,15 @@
 // repository's tests or sources; installed, it loads with import and with require() (Node 20.19+
 // require(esm)), serves its client from where it is installed, and its peers install next to
 // current Redis clients.
-import { execFile } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t0 from 'tap'
 import { findPackageRoot } from '../lib/assets.js'
-import { installTarball, packCleanCopy, root } from './types/pack.js'
+import { installTarball, packCleanCopy, root, runClean } from './types/pack.js'
 
-const run = promisify(execFile)
 const semver = createRequire(import.meta.url)('semver') as { satisfies (version: string, range: string): boolean }
 
 const dir = await mkdtemp(join(tmpdir(), 'fss-package-'))
@@ -71,7 +68,7 @@ t0.test('the tarball was built by prepack from a copy without dist/', async t =>
 })
 
 t0.test('the installed package loads with import and with require()', async t => {
-  const esm = await run(process.execPath, ['--input-type=module', '-e', `
+  const esm = await runClean(process.execPath, ['--input-type=module', '-e', `
     const plugin = await import('fastify-session-security')
     const store = await import('fastify-session-security/store')
     console.log(JSON.stringify({
@@ -83,7 +80,7 @@ t0.test('the installed package loads with import and with require()', async t =>
   `], { cwd: project })
   t.same(JSON.parse(esm.stdout), { plugin: 'function', name: 'fastify-session-security', errors: 'function', store: 'function' }, 'import')
 
-  const cjs = await run(process.execPath, ['--no-warnings', '-e', `
+  const cjs = await runClean(process.execPath, ['--no-warnings', '-e', `
     const plugin = require('fastify-session-security')
     const { SessionSecurityStore } = require('fastify-session-security/store')
     console.log(JSON.stringify({ plugin: typeof plugin.default, store: typeof SessionSecurityStore }))
@@ -92,7 +89,7 @@ t0.test('the installed package loads with import and with require()', async t =>
 })
 
 t0.test('the installed package serves its browser client', async t => {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `
+  const { stdout } = await runClean(process.execPath, ['--input-type=module', '-e', `
     import Fastify from 'fastify'
     import fastifyCookie from '@fastify/cookie'
     import fastifySession from '@fastify/session'

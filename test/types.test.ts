@@ -4,23 +4,19 @@
 // `skipLibCheck: false`, for each module resolution (node16, nodenext, bundler), each TypeScript
 // (5.9 and 7) and each set of neighbours (ioredis 5 or 6, with or without @types/express-session).
 // Then attw checks the tarball as an ESM-only package. `npm run test:types` runs this file alone.
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
-import { installTarball, packCleanCopy, repoModules, root } from './types/pack.js'
-
-const run = promisify(execFile)
+import { installTarball, packCleanCopy, repoModules, root, runClean } from './types/pack.js'
 
 interface Outcome { ok: boolean, output: string }
 
 /** Runs a Node script; a non-zero exit is an outcome, not an exception. */
 async function runNode (args: string[], cwd: string): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd, maxBuffer: 16 * 1024 * 1024 })
+    const { stdout, stderr } = await runClean(process.execPath, args, { cwd })
     return { ok: true, output: stdout + stderr }
   } catch (err) {
     const { stdout = '', stderr = '', message } = err as { stdout?: string, stderr?: string, message: string }

@@ -18,6 +18,15 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
+/**
+ * Runs a command without the NODE_OPTIONS that tap gives child processes: its loaders would
+ * instrument the tools (tsc, npm) and make TypeScript 7's ESM `bin/tsc` fail to load
+ * (ERR_REQUIRE_CYCLE_MODULE). A non-zero exit rejects, with `stdout` and `stderr` on the error.
+ */
+export function runClean (command: string, args: string[], options: { cwd: string, env?: NodeJS.ProcessEnv }): Promise<{ stdout: string, stderr: string }> {
+  return run('env', ['-u', 'NODE_OPTIONS', command, ...args], { maxBuffer: 16 * 1024 * 1024, ...options })
+}
+
 export const root = resolve(import.meta.dirname, '..', '..')
 export const repoModules = join(root, 'node_modules')
 
@@ -44,9 +53,8 @@ export async function packCleanCopy (destination: string): Promise<Packed> {
     }
     await symlink(repoModules, join(copy, 'node_modules'), 'dir')
     // Script output goes to stderr; stdout is npm's JSON report only.
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination], {
+    const { stdout } = await runClean('npm', ['pack', '--json', '--pack-destination', destination], {
       cwd: copy,
-      maxBuffer: 16 * 1024 * 1024,
       env: { ...process.env, npm_config_loglevel: 'warn', npm_config_update_notifier: 'false', npm_config_fund: 'false' }
     })
     const [report] = JSON.parse(stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
