@@ -1,0 +1,47 @@
+// django-session-security's own client, run as it behaves from two tabs: each pings when its idle
+// count reaches warnAfter and then expireAfter, reports the whole seconds it counts, and takes the
+// server's answer as its new idle time. Those echoes must not move the last activity forward: a
+// quarter of a second after expireAfter the session is over on the server (it lasted up to half a
+// second longer when the merge compared milliseconds).
+import { setTimeout as sleep } from 'node:timers/promises'
+import { test } from 'tap'
+import { SessionSecurityStore } from '../../lib/store.js'
+import { login, startApp } from '../helpers/app.js'
+
+const WARN_AFTER = 2
+const EXPIRE_AFTER = 4
+const PING = '/session_security/ping/'
+
+test('two tabs of the original client echoing answers do not extend a session past expireAfter', async t => {
+  const { app } = await startApp(t, redis => ({
+    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
+    plugin: { warnAfter: WARN_AFTER, expireAfter: EXPIRE_AFTER }
+  }))
+  const cookie = await login(app)
+  await app.inject({ url: '/page', headers: { cookie } })
+  const lastActivity = Date.now()
+  let stop = false
+
+  async function tab (loadedAfterMs: number): Promise<void> {
+    await sleep(loadedAfterMs)
+    let last = Date.now()
+    while (!stop) {
+      const idle = Math.floor((Date.now() - last) / 1000)
+      if (idle >= EXPIRE_AFTER) return
+      const next = idle >= WARN_AFTER ? EXPIRE_AFTER - idle : WARN_AFTER - idle
+      await sleep(next * 1000)
+      if (stop) return
+      const reported = Math.floor((Date.now() - last) / 1000)
+      const response = await app.inject({ url: `${PING}?idleFor=${reported}`, headers: { cookie, 'sec-fetch-site': 'same-origin' } })
+      if (response.json() === 'logout') return
+      last = Date.now() - Number(response.json()) * 1000
+    }
+  }
+
+  const tabs = [tab(0), tab(350)]
+  await sleep(lastActivity + EXPIRE_AFTER * 1000 + 250 - Date.now())
+  const probe = await app.inject({ url: PING, headers: { cookie } })
+  stop = true
+  await Promise.all(tabs)
+  t.equal(probe.body, '"logout"', `${EXPIRE_AFTER}.25 s after the last activity the session is over`)
+})
