@@ -1,5 +1,6 @@
 // The package as users get it: `npm pack` of a clean copy runs the prepack build, the tarball
-// holds the built code, the declarations, the served client and the license, and nothing of the
+// holds the built code, the declarations, the served (minified) client and its readable source,
+// and the license, and nothing of the
 // repository's tests or sources; installed, it loads with import and with require() (Node 20.19+
 // require(esm)), serves its client from where it is installed, and its peers install next to
 // current Redis clients.
@@ -44,7 +45,9 @@ t0.test('the tarball holds what users need', async t => {
     ...built('lib'),
     ...built('types'),
     'public/session-security.js',
-    'public/session-security.css'
+    'public/session-security.css',
+    'dist/public/session-security.js',
+    'dist/public/session-security.css'
   ]
   for (const file of expected) t.ok(files.has(file), `ships ${file}`)
 })
@@ -128,7 +131,7 @@ t0.test('peers install next to current Redis clients', async t => {
   t.ok(semver.satisfies('5.0.0', peers.fastify) && !semver.satisfies('4.29.0', peers.fastify), 'fastify 5')
 })
 
-t0.test('public/ is found from lib/ (source) and from dist/lib/ (built)', async t => {
-  t.equal(findPackageRoot(join(root, 'lib')), root)
-  t.equal(findPackageRoot(join(root, 'dist', 'lib')), root, 'dist/ has no public/ of its own')
+t0.test('the package root is found from lib/ (source) and from dist/lib/ (built)', async t => {
+  t.equal(findPackageRoot(join(root, 'lib')), root, 'from source')
+  t.equal(findPackageRoot(join(root, 'dist', 'lib')), root, 'built')
 })

@@ -52,12 +52,12 @@ export async function packCleanCopy (destination: string): Promise<Packed> {
       await cp(join(root, file), join(copy, file), { verbatimSymlinks: true })
     }
     await symlink(repoModules, join(copy, 'node_modules'), 'dir')
-    // Script output goes to stderr; stdout is npm's JSON report only.
     const { stdout } = await runClean('npm', ['pack', '--json', '--pack-destination', destination], {
       cwd: copy,
       env: { ...process.env, npm_config_loglevel: 'warn', npm_config_update_notifier: 'false', npm_config_fund: 'false' }
     })
-    const [report] = JSON.parse(stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
+    // The build's own output may come first on stdout; npm's report is the JSON array at the end.
+    const report = JSON.parse(stdout.slice(stdout.lastIndexOf('\n[\n') + 1))[0] as { filename: string, files: Array<{ path: string }> }
     return {
       tarball: join(destination, report.filename),
       files: report.files.map(entry => entry.path)
