@@ -1,9 +1,8 @@
-// The package as users get it: `npm pack` of a clean copy runs the prepack build, the tarball
+// The package as users get it: `npm pack` of a clean copy runs the prepack build; the tarball
 // holds the built code, the declarations, the served (minified) client and its readable source,
-// and the license, and nothing of the
-// repository's tests or sources; installed, it loads with import and with require() (Node 20.19+
-// require(esm)), serves its client from where it is installed, and its peers install next to
-// current Redis clients.
+// and the license, and nothing of the repository's tests or sources; installed, it loads with
+// import and with require() (Node 20.19+ require(esm)), serves its client from where it is
+// installed, and its peers install next to current Redis clients.
 import { readdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
