@@ -56,7 +56,7 @@ export function createActivityRecorder (settings: Settings): ActivityRecorder {
   function throughSession (request: FastifyRequest, at: number, signedInAt: number): RecordResult {
     const session = request.session
     session._session_security = formatActivity(at)
-    if (signedInAt > 0 && session._session_security_since === undefined) session._session_security_since = Math.floor(signedInAt / 1000)
+    if (signedInAt > 0 && session._session_security_since === undefined) session._session_security_since = Math.floor(signedInAt)
     return { status: 'recorded', at, now: at }
   }
 

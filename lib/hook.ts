@@ -169,7 +169,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     if (since !== undefined && !(typeof since === 'number' && Number.isSafeInteger(since) && since >= 0)) {
       return expire(request, reply, 'invalid', 0)
     }
-    const signedInAt = since === undefined ? now : Math.min(since * 1000, now)
+    const signedInAt = since === undefined ? now : Math.min(since, now)
     const absoluteEnd = signedInAt + absoluteTimeout * 1000
 
     const stored = session._session_security

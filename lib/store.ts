@@ -130,7 +130,7 @@ end
 `
 
 // KEYS[1] session key; ARGV[1] activity (epoch ms); ARGV[2] seconds that the key outlives that
-// activity (0: keep the key's TTL); ARGV[3] sign-in instant (epoch s) to store when the session
+// activity (0: keep the key's TTL); ARGV[3] sign-in instant (epoch ms) to store when the session
 // has none (0: none). Returns { status, activity, now, reason }: status 1 recorded, -1 no key
 // (never created here), -2 a tombstone (never replaced), 0 JSON not written by this store.
 const RECORD_ACTIVITY_LUA = LUA_HELPERS + `
@@ -140,14 +140,15 @@ if not json then return { -1, 0, now } end
 if is_tombstone(json) then return { -2, 0, now, tombstone_reason(json) } end
 local at = math.min(tonumber(ARGV[1]), now)
 local ttl = tonumber(ARGV[2])
-local since = tonumber(ARGV[3])
+local since = math.min(tonumber(ARGV[3]), now)
+local has_since = string.find(json, '"${SIGNED_IN_FIELD}"', 1, true)
 local stored = head(json)
 local out
 if stored then
   at = math.max(math.min(stored, now), at)
   local rest = string.sub(json, 48)
   local value = iso(at)
-  if since > 0 and string.sub(rest, 1, #SINCE) ~= SINCE then
+  if since > 0 and not has_since then
     out = PREFIX .. value .. '"' .. SINCE .. string.format('%d', since) .. rest
   elseif value ~= string.sub(json, 23, 46) then
     out = PREFIX .. value .. '"' .. rest
@@ -156,7 +157,7 @@ elseif string.find(json, '"${ACTIVITY_FIELD}"', 1, true) or string.sub(json, 1, 
   return { 0, 0, now }
 else
   local first = PREFIX .. iso(at) .. '"'
-  if since > 0 and not string.find(json, '"${SIGNED_IN_FIELD}"', 1, true) then
+  if since > 0 and not has_since then
     first = first .. SINCE .. string.format('%d', since)
   end
   if string.match(json, '^{%s*}$') then out = first .. '}' else out = first .. ',' .. string.sub(json, 2) end
@@ -376,7 +377,7 @@ export class SessionSecurityStore extends EventEmitter {
       throw new TypeError(`recordActivity: bad arguments (at ${String(at)}, ttlSeconds ${String(ttlSeconds)}, signedInAt ${String(signedInAt)})`)
     }
     const [status, stored, now, reason] = await this.#redis[RECORD_COMMAND](
-      this.prefix + sid, Math.floor(at), Math.ceil(ttlSeconds), Math.max(0, Math.floor(signedInAt / 1000)))
+      this.prefix + sid, Math.floor(at), Math.ceil(ttlSeconds), Math.max(0, Math.floor(signedInAt)))
     const redisNow = Number(now)
     switch (Number(status)) {
       case 1: return { status: 'recorded', at: Number(stored), now: redisNow }

@@ -96,7 +96,7 @@ declare module 'fastify' {
   interface Session {
     /** Last activity, an ISO 8601 UTC string written by fastify-session-security. */
     _session_security?: string
-    /** The sign-in instant (epoch seconds) that the absolute timeout counts from. */
+    /** The sign-in instant (epoch ms) that the absolute timeout counts from. */
     _session_security_since?: number
   }
   interface FastifyRequest {
