@@ -25,20 +25,33 @@ await app.register(sessionSecurity, {
   routePrefix: '/session_security',
   returnToUrl: '/login',
   activityResolution: 1,
-  insecure: false
+  insecure: false,
+  absoluteTimeout: 43200,
+  clearSiteData: ['cookies', 'storage'],
+  noStore: true
 })
 await app.register(sessionSecurity, {
   expireAfter: (request: FastifyRequest) => request.url.startsWith('/admin') ? 300 : 900,
   isAuthenticated: async () => true,
-  logout: (_request, reply) => { reply.header('x-signed-out', '1') }
+  logout: (_request, reply) => { reply.header('x-signed-out', '1') },
+  onExpire: async (request, { reason, idleFor, sessionId, session }) => {
+    request.log.info({ reason, idleFor, sessionId, user: session.user }, 'signed out')
+  },
+  absoluteTimeout: (request: FastifyRequest) => request.url.startsWith('/admin') ? 3600 : 28800,
+  clearSiteData: false,
+  noStore: false
 })
+await app.register(sessionSecurity, { absoluteTimeout: false, clearSiteData: ['cookies', 'storage', 'cache'] })
 
 const options: SessionSecurityOptions = { warnAfter: 20, expireAfter: 40 }
 const reason: ExpireReason = 'idle'
+const reasons: ExpireReason[] = ['idle', 'absolute', 'invalid']
 function audit (request: FastifyRequest, info: ExpireInfo): void {
   const why: ExpireReason = info.reason
   const idleFor: number = info.idleFor
-  request.log.warn({ why, idleFor }, 'session ended')
+  const sessionId: string = info.sessionId
+  const data: Record<string, unknown> = info.session
+  request.log.warn({ why, idleFor, sessionId, keys: Object.keys(data) }, 'session ended')
 }
 const plugin: FastifyPluginCallback<SessionSecurityOptions> = unwrapped
 
@@ -56,12 +69,20 @@ await app.register(sessionSecurity, { isAuthenticated: () => 'yes' })
 await app.register(sessionSecurity, { expireAfter: async () => 600 })
 // @ts-expect-error insecure is a boolean
 await app.register(sessionSecurity, { insecure: 'true' })
+// @ts-expect-error absoluteTimeout is seconds, a function, or false to turn it off
+await app.register(sessionSecurity, { absoluteTimeout: true })
+// @ts-expect-error clearSiteData lists "cookies", "storage" and "cache"
+await app.register(sessionSecurity, { clearSiteData: ['executionContexts'] })
+// @ts-expect-error clearSiteData is a list or false, not true
+await app.register(sessionSecurity, { clearSiteData: true })
+// @ts-expect-error noStore is a boolean
+await app.register(sessionSecurity, { noStore: 'yes' })
 // @ts-expect-error a misspelt option is caught
 await app.register(sessionSecurity, { expireAftr: 600 })
 
 // @ts-expect-error there is no `prefix` option (Fastify's register reserves it): routePrefix
 const withPrefix: SessionSecurityOptions = { prefix: '/x' }
-// @ts-expect-error ExpireReason is a closed list
-const unknownReason: ExpireReason = 'timeout'
+// @ts-expect-error ExpireReason is a closed list (an application's own logout is a SessionEndReason, not an ExpireReason)
+const unknownReason: ExpireReason = 'logout'
 
-export { audit, options, plugin, reason, unknownReason, withPrefix }
+export { audit, options, plugin, reason, reasons, unknownReason, withPrefix }

@@ -1,6 +1,6 @@
 // The Session augmentation that a user writes, next to the field the plugin declares.
 import Fastify from 'fastify'
-import 'fastify-session-security'
+import type { SessionEndReason, SessionExpiry } from 'fastify-session-security'
 
 declare module 'fastify' {
   interface Session {
@@ -19,6 +19,18 @@ app.get('/me', async (request, reply) => {
   // @ts-expect-error only declared fields exist on the session
   const other: unknown = request.session.notDeclared
   return { name, lastActivity, asDate, other }
+})
+
+// Why the session that the request's cookie named ended, for the application's own guard.
+app.get('/api/account', async (request, reply) => {
+  const expiry: SessionExpiry | null = request.sessionExpiry
+  if (expiry !== null) {
+    const reason: SessionEndReason = expiry.reason
+    return reply.code(401).send({ error: reason === 'logout' ? 'signed out' : `ended: ${reason} after ${expiry.idleFor} s` })
+  }
+  // @ts-expect-error the plugin sets it; the application reads it
+  request.sessionExpiry = null
+  return { ok: true }
 })
 
 app.post('/login', async (request) => {

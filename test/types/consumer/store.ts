@@ -20,7 +20,7 @@ await app.register(fastifySession, {
 })
 
 const cluster = new Cluster([{ host: '127.0.0.1', port: 7000 }], { enableOfflineQueue: false })
-const options: SessionSecurityStoreOptions = { client: cluster }
+const options: SessionSecurityStoreOptions = { client: cluster, prefix: 'app:sess:', ttl: 900, tombstoneTtl: 600 }
 const clustered = new SessionSecurityStore(options)
 
 // @ts-expect-error the store needs an ioredis client
@@ -28,4 +28,9 @@ const withoutClient = new SessionSecurityStore({})
 // @ts-expect-error a URL is not a client
 const withUrl = new SessionSecurityStore({ client: 'redis://127.0.0.1:6379' })
 
-export { clustered, withoutClient, withUrl }
+// @ts-expect-error the store writes its own JSON: there is no serializer option
+const withSerializer = new SessionSecurityStore({ client: redis, serializer: JSON })
+// @ts-expect-error tombstoneTtl is a number of seconds
+const withTombstone = new SessionSecurityStore({ client: redis, tombstoneTtl: '10m' })
+
+export { clustered, withoutClient, withSerializer, withTombstone, withUrl }
