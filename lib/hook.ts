@@ -119,8 +119,10 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
       // SessionSecurityStore the tombstone already ends the session for every later request).
       if (await settings.isAuthenticated(request)) throw new LogoutFailedError()
       signedOut(request, reason, idleFor, true)
-      request.log.info({ reason, idleFor }, 'fastify-session-security: session ended')
-      if (expireChannel.hasSubscribers) expireChannel.publish({ request, reason, idleFor })
+      if (first) {
+        request.log.info({ reason, idleFor }, 'fastify-session-security: session ended')
+        if (expireChannel.hasSubscribers) expireChannel.publish({ request, reason, idleFor })
+      }
     } finally {
       // Audited even when the logout failed: the session was ended in the store, or its logout attempted.
       if (first) audit(request, { reason, idleFor, sessionId, session: session ?? {} })
@@ -196,7 +198,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
       return since === undefined ? record(request, last, expireAfter, signedInAt) : undefined
     }
     const due = future || since === undefined || now - last >= activityResolutionMs
-    if (due && rule.isUsersActivity(request)) return record(request, now, expireAfter, signedInAt)
+    if (rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt)
     if (since === undefined) return record(request, last, expireAfter, signedInAt)
     return undefined
   }

@@ -20,10 +20,12 @@ export interface TestAppOptions {
   session?: Record<string, unknown>
   /** More routes, added before the application is ready. */
   routes?: (app: FastifyInstance) => void
+  /** Where the application's logs (level info) go; none without it. */
+  logger?: NodeJS.WritableStream
 }
 
-export async function buildApp ({ redis, plugin = {}, store, session = {}, routes }: TestAppOptions): Promise<FastifyInstance> {
-  const app = Fastify()
+export async function buildApp ({ redis, plugin = {}, store, session = {}, routes, logger }: TestAppOptions): Promise<FastifyInstance> {
+  const app = Fastify(logger === undefined ? {} : { logger: { level: 'info', stream: logger } })
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     secret: SECRET,
