@@ -31,17 +31,18 @@ test('two applications on one origin', async t => {
       await pageB.goto(`${b.url}/page`)
       t.equal(await pageB.evaluate(() => 'BroadcastChannel' in window), channel === 'BroadcastChannel', `tabs talk through ${channel}`)
 
-      let bLeftAt: number | undefined
-      const bLeft = pageB.waitForURL(`${b.url}/bye`, { timeout: (EXPIRE + 4) * 1000, waitUntil: 'commit' }).then(() => { bLeftAt = Date.now() }, () => {})
+      const pageBLeft = { at: undefined as number | undefined }
+      const bLeft = pageB.waitForURL(`${b.url}/bye`, { timeout: (EXPIRE + 4) * 1000, waitUntil: 'commit' }).then(() => { pageBLeft.at = Date.now() }, () => {})
       // The user moves the mouse in A until B has left, and a little longer.
       const until = Date.now() + (EXPIRE + 4) * 1000
       let x = 10
-      while (Date.now() < until && (bLeftAt === undefined || Date.now() < bLeftAt + 2000)) {
+      while (Date.now() < until && (pageBLeft.at === undefined || Date.now() < pageBLeft.at + 2000)) {
         x = x === 10 ? 200 : 10
         await pageA.mouse.move(x, x + 20, { steps: 2 })
         await sleep(1500)
       }
       await bLeft
+      const bLeftAt = pageBLeft.at
 
       const warned = probe.events.filter(event => event.type === 'warn').map(event => event.page)
       t.ok(warned.includes('B'), 'B warned')

@@ -174,11 +174,11 @@ export async function watchFrames (context: BrowserContext): Promise<FrameLog> {
     const report = (window as unknown as { __frames: (kind: string, persisted?: boolean, navigation?: string) => Promise<void> }).__frames
     addEventListener('pageshow', event => {
       const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
-      void report('show', event.persisted, entry?.type ?? '')
+      report('show', event.persisted, entry?.type ?? '').catch(() => {})
     })
     function frame (): void {
       const data = document.getElementById('data')
-      if (data !== null && getComputedStyle(data).visibility === 'visible' && data.getClientRects().length > 0) void report('visible')
+      if (data !== null && getComputedStyle(data).visibility === 'visible' && data.getClientRects().length > 0) report('visible').catch(() => {})
       requestAnimationFrame(frame)
     }
     requestAnimationFrame(frame)
