@@ -13,6 +13,10 @@ export interface Messages {
   readonly stay: string
   /** Asked before leaving a page with an edited form (browsers may show their own text). */
   readonly confirmFormDiscard: string
+  /** The heading of the warning before the absolute end. */
+  readonly absoluteTitle: string
+  /** The warning before the absolute end: activity cannot extend it; `{counter}` as in `message`. */
+  readonly absoluteMessage: string
 }
 
 export const DEFAULT_LOCALE = 'en'
@@ -22,67 +26,89 @@ const catalog: Readonly<Record<string, Messages>> = Object.freeze({
     title: 'Are you still there?',
     message: 'For your security, this session will end in {counter} because of inactivity.',
     stay: 'Stay signed in',
-    confirmFormDiscard: 'Some changes have not been saved. Leave this page anyway?'
+    confirmFormDiscard: 'Some changes have not been saved. Leave this page anyway?',
+    absoluteTitle: 'Session time limit',
+    absoluteMessage: 'This session reaches its time limit and ends in {counter}. Activity cannot extend it: save your work now.'
   },
   ca: {
     title: 'Encara hi sou?',
     message: 'Per la vostra seguretat, aquesta sessió es tancarà d\'aquí a {counter} per inactivitat.',
     stay: 'Mantén la sessió oberta',
-    confirmFormDiscard: 'Hi ha canvis sense desar. Voleu sortir de la pàgina igualment?'
+    confirmFormDiscard: 'Hi ha canvis sense desar. Voleu sortir de la pàgina igualment?',
+    absoluteTitle: 'Límit de temps de la sessió',
+    absoluteMessage: 'Aquesta sessió arriba al seu límit de temps i es tancarà d\'aquí a {counter}. L\'activitat no la pot allargar: deseu la feina ara.'
   },
   cs: {
     title: 'Jste tu ještě?',
     message: 'Z bezpečnostních důvodů tato relace kvůli nečinnosti skončí za {counter}.',
     stay: 'Pokračovat v relaci',
-    confirmFormDiscard: 'Některé změny nejsou uložené. Opravdu chcete stránku opustit?'
+    confirmFormDiscard: 'Některé změny nejsou uložené. Opravdu chcete stránku opustit?',
+    absoluteTitle: 'Časový limit relace',
+    absoluteMessage: 'Tato relace dosahuje svého časového limitu a skončí za {counter}. Aktivita ji nemůže prodloužit: uložte si práci hned teď.'
   },
   de: {
     title: 'Sind Sie noch da?',
     message: 'Zu Ihrer Sicherheit endet diese Sitzung wegen Inaktivität in {counter}.',
     stay: 'Angemeldet bleiben',
-    confirmFormDiscard: 'Einige Änderungen sind nicht gespeichert. Seite trotzdem verlassen?'
+    confirmFormDiscard: 'Einige Änderungen sind nicht gespeichert. Seite trotzdem verlassen?',
+    absoluteTitle: 'Zeitlimit der Sitzung',
+    absoluteMessage: 'Diese Sitzung erreicht ihr Zeitlimit und endet in {counter}. Aktivität kann sie nicht verlängern: Speichern Sie Ihre Arbeit jetzt.'
   },
   es: {
     title: '¿Sigue ahí?',
     message: 'Por su seguridad, esta sesión terminará dentro de {counter} por inactividad.',
     stay: 'Mantener la sesión',
-    confirmFormDiscard: 'Hay cambios sin guardar. ¿Quiere salir de la página de todos modos?'
+    confirmFormDiscard: 'Hay cambios sin guardar. ¿Quiere salir de la página de todos modos?',
+    absoluteTitle: 'Límite de tiempo de la sesión',
+    absoluteMessage: 'Esta sesión alcanza su límite de tiempo y terminará en {counter}. La actividad no puede prolongarla: guarde su trabajo ahora.'
   },
   fr: {
     title: 'Êtes-vous toujours là ?',
     message: 'Pour votre sécurité, cette session se terminera dans {counter} faute d\'activité.',
     stay: 'Garder la session ouverte',
-    confirmFormDiscard: 'Certaines modifications ne sont pas enregistrées. Quitter la page quand même ?'
+    confirmFormDiscard: 'Certaines modifications ne sont pas enregistrées. Quitter la page quand même ?',
+    absoluteTitle: 'Durée maximale de la session',
+    absoluteMessage: 'Cette session atteint sa durée maximale et se terminera dans {counter}. L\'activité ne peut pas la prolonger : enregistrez votre travail maintenant.'
   },
   it: {
     title: 'È ancora lì?',
     message: 'Per la sua sicurezza, questa sessione terminerà tra {counter} per inattività.',
     stay: 'Mantieni la sessione',
-    confirmFormDiscard: 'Alcune modifiche non sono state salvate. Uscire comunque dalla pagina?'
+    confirmFormDiscard: 'Alcune modifiche non sono state salvate. Uscire comunque dalla pagina?',
+    absoluteTitle: 'Limite di tempo della sessione',
+    absoluteMessage: 'Questa sessione raggiunge il suo limite di tempo e terminerà tra {counter}. L\'attività non può prolungarla: salvate subito il vostro lavoro.'
   },
   nl: {
     title: 'Bent u er nog?',
     message: 'Voor uw veiligheid wordt deze sessie over {counter} beëindigd wegens inactiviteit.',
     stay: 'Aangemeld blijven',
-    confirmFormDiscard: 'Sommige wijzigingen zijn niet opgeslagen. Deze pagina toch verlaten?'
+    confirmFormDiscard: 'Sommige wijzigingen zijn niet opgeslagen. Deze pagina toch verlaten?',
+    absoluteTitle: 'Tijdslimiet van de sessie',
+    absoluteMessage: 'Deze sessie bereikt haar tijdslimiet en eindigt over {counter}. Activiteit kan haar niet verlengen: sla uw werk nu op.'
   },
   pl: {
     title: 'Czy nadal tu jesteś?',
     message: 'Ze względów bezpieczeństwa ta sesja wygaśnie za {counter} z powodu braku aktywności.',
     stay: 'Kontynuuj sesję',
-    confirmFormDiscard: 'Niektóre zmiany nie zostały zapisane. Czy mimo to opuścić stronę?'
+    confirmFormDiscard: 'Niektóre zmiany nie zostały zapisane. Czy mimo to opuścić stronę?',
+    absoluteTitle: 'Limit czasu sesji',
+    absoluteMessage: 'Ta sesja osiąga swój limit czasu i zakończy się za {counter}. Aktywność nie może jej przedłużyć: zapisz teraz swoją pracę.'
   },
   'pt-BR': {
     title: 'Você ainda está aí?',
     message: 'Para sua segurança, esta sessão será encerrada em {counter} por inatividade.',
     stay: 'Manter a sessão',
-    confirmFormDiscard: 'Há alterações que não foram salvas. Sair da página mesmo assim?'
+    confirmFormDiscard: 'Há alterações que não foram salvas. Sair da página mesmo assim?',
+    absoluteTitle: 'Limite de tempo da sessão',
+    absoluteMessage: 'Esta sessão atinge seu limite de tempo e termina em {counter}. A atividade não pode prolongá-la: salve seu trabalho agora.'
   },
   'pt-PT': {
     title: 'Ainda está aí?',
     message: 'Para sua segurança, esta sessão será terminada dentro de {counter} por inatividade.',
     stay: 'Manter a sessão',
-    confirmFormDiscard: 'Existem alterações que não foram guardadas. Sair da página mesmo assim?'
+    confirmFormDiscard: 'Existem alterações que não foram guardadas. Sair da página mesmo assim?',
+    absoluteTitle: 'Limite de tempo da sessão',
+    absoluteMessage: 'Esta sessão atinge o seu limite de tempo e termina dentro de {counter}. A atividade não a pode prolongar: guarde o seu trabalho agora.'
   }
 })
 

@@ -6,8 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { RedisStore } from 'connect-redis'
 import Fastify from 'fastify'
 import { test } from 'tap'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import sessionSecurity from '../index.js'
 import { SessionSecurityStore } from '../lib/store.js'
-import { login, secondsAgo, sessionKey, startApp, writeActivity } from './helpers/app.js'
+import { SECRET, login, secondsAgo, sessionKey, startApp, writeActivity } from './helpers/app.js'
 import type { SessionSecurityOptions } from '../index.js'
 
 const PING = '/session_security/ping/'
@@ -172,9 +175,9 @@ test('clearSiteData and absoluteTimeout options are checked', async t => {
     ['noStore: "yes"', { noStore: 'yes' }]
   ] as const) {
     const app = Fastify()
-    await app.register((await import('@fastify/cookie')).default)
-    await app.register((await import('@fastify/session')).default, { secret: 'a-test-secret-that-is-at-least-32-characters-long', cookie: { secure: 'auto' } })
-    app.register((await import('../index.js')).default, plugin as never)
-    await t.rejects(app.ready(), { code: 'FST_SESSION_SECURITY_INVALID_OPTION' }, name)
+    await app.register(fastifyCookie)
+    await app.register(fastifySession, { secret: SECRET, cookie: { secure: 'auto' } })
+    app.register(sessionSecurity, plugin as never)
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_SESSION_SECURITY_INVALID_OPTION' }, name)
   }
 })

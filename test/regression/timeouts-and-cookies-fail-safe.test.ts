@@ -20,7 +20,7 @@ test('the default warnAfter: a lead of 10%, at least 20 s where the timeout allo
   await app.register(fastifyCookie)
   await app.register(fastifySession, { secret: SECRET, cookie: { secure: 'auto' } })
   app.register(sessionSecurity, { expireAfter: 1 })
-  await t.rejects(app.ready(), { code: 'FST_SESSION_SECURITY_WARN_AFTER_NOT_BELOW_EXPIRE' }, 'no whole second is left to warn in')
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_SESSION_SECURITY_WARN_AFTER_NOT_BELOW_EXPIRE' }, 'no whole second is left to warn in')
 })
 
 test('a sameSite "none" session cookie is refused unless insecure: true', async t => {
@@ -29,7 +29,7 @@ test('a sameSite "none" session cookie is refused unless insecure: true', async 
     await app.register(fastifyCookie)
     await app.register(fastifySession, { secret: SECRET, cookie: { secure: true, sameSite: sameSite as 'none' } })
     app.register(sessionSecurity, {})
-    await t.rejects(app.ready(), { code: 'FST_SESSION_SECURITY_CROSS_SITE_COOKIE' }, `sameSite ${sameSite}`)
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_SESSION_SECURITY_CROSS_SITE_COOKIE' }, `sameSite ${sameSite}`)
   }
   const app = Fastify()
   await app.register(fastifyCookie)
