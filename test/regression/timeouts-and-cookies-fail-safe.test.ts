@@ -35,7 +35,7 @@ test('a sameSite "none" session cookie is refused unless insecure: true', async 
   await app.register(fastifyCookie)
   await app.register(fastifySession, { secret: SECRET, cookie: { secure: true, sameSite: 'none' } })
   await app.register(sessionSecurity, { insecure: true })
-  await t.resolves(app.ready(), 'insecure: true allows it')
+  await t.resolves(async () => { await app.ready() }, 'insecure: true allows it')
   await app.close()
 })
 
