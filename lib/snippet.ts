@@ -59,14 +59,21 @@ export function createSnippet (settings: Settings, version: string, clock: Share
     const now = clock.now()
     const idleFor = Math.max(0, idleSeconds(now, state.lastActivity))
     // Seconds left before the absolute end, relative so that the browser's own clock does not matter.
-    const absolute = Number.isFinite(state.absoluteEnd)
-      ? ` data-absolute-in="${Math.max(0, Math.floor((state.absoluteEnd - now) / 1000))}"`
-      : ''
+    const absoluteIn = Number.isFinite(state.absoluteEnd) ? Math.max(0, Math.floor((state.absoluteEnd - now) / 1000)) : undefined
+    const absolute = absoluteIn === undefined ? '' : ` data-absolute-in="${absoluteIn}"`
+    // The warning before the absolute end has its own heading and text (activity cannot extend
+    // it), shown by the client in place of the idle ones.
+    const absoluteCounter = `<span id="session_security_absolute_counter">${formatCountdown(expireAfter - warnAfter)}</span>`
+    const absoluteText = absoluteIn === undefined
+      ? ''
+      : `<h2 id="session_security_absolute_title" hidden>${escapeHtml(text.absoluteTitle)}</h2>` +
+        `<p id="session_security_absolute_message" hidden>${text.absoluteMessage.split('{counter}').map(escapeHtml).join(absoluteCounter)}</p>`
 
     return `<link rel="stylesheet" href="${cssUrl}"${nonce}>` +
       `<dialog id="session_security_warning" class="session-security" role="alertdialog" aria-modal="true" aria-labelledby="session_security_title" aria-describedby="session_security_message" lang="${locale}">` +
       `<h2 id="session_security_title">${escapeHtml(text.title)}</h2>` +
       `<p id="session_security_message">${message}</p>` +
+      absoluteText +
       '<p class="session-security-live" aria-live="polite"></p>' +
       `<button type="button" class="session-security-stay" autofocus>${escapeHtml(text.stay)}</button>` +
       '</dialog>' +
