@@ -30,16 +30,60 @@ export interface ActivityRecorder {
   securityStore (request: FastifyRequest): SecurityStore | undefined
   /**
    * Records `at` as last activity, and `signedInAt` as the sign-in instant when the session has
-   * none; a promise only when the write goes to the store.
+   * none; a promise only when the write goes to the store. `readActivity`, the stored activity
+   * that the request read, lets concurrent requests that read the same value share one write.
    */
-  record (request: FastifyRequest, at: number, expireAfter: number, signedInAt: number): Promise<RecordResult> | RecordResult
+  record (request: FastifyRequest, at: number, expireAfter: number, signedInAt: number, readActivity?: number): Promise<RecordResult> | RecordResult
+}
+
+interface RecentWrite {
+  at: number
+  /** The stored last activity that the request read before it wrote. */
+  readActivity: number
+  result: Promise<RecordResult>
+}
+
+/**
+ * The activity writes this process made lately, by session id: two maps swapped every resolution
+ * period, so an entry lives at most two periods and the memory stays bounded by the traffic.
+ */
+class RecentWrites {
+  #current = new Map<string, RecentWrite>()
+  #previous = new Map<string, RecentWrite>()
+  #rotatedAt = Date.now()
+  readonly #periodMs: number
+
+  constructor (periodMs: number) {
+    this.#periodMs = periodMs
+  }
+
+  find (sessionId: string): RecentWrite | undefined {
+    const now = Date.now()
+    if (now - this.#rotatedAt >= this.#periodMs) {
+      this.#previous = this.#current
+      this.#current = new Map()
+      this.#rotatedAt = now
+    }
+    return this.#current.get(sessionId) ?? this.#previous.get(sessionId)
+  }
+
+  remember (sessionId: string, write: RecentWrite): void {
+    this.#current.set(sessionId, write)
+  }
+
+  forget (sessionId: string, write: RecentWrite): void {
+    if (this.#current.get(sessionId) === write) this.#current.delete(sessionId)
+    if (this.#previous.get(sessionId) === write) this.#previous.delete(sessionId)
+  }
 }
 
 export function createActivityRecorder (settings: Settings): ActivityRecorder {
   const resolutionSeconds = settings.activityResolutionMs / 1000
   /** The store key outlives the last activity write by the idle timeout, the resolution and 2 s of slack. */
   const ttlFor = (expireAfter: number): number => Math.ceil(expireAfter + resolutionSeconds) + 2
+  const resolutionMs = settings.activityResolutionMs
   const clock = new SharedClock()
+  const recentWrites = new RecentWrites(resolutionMs)
   let knownStore: unknown
   let activityStore: SecurityStore | undefined
 
@@ -63,15 +107,29 @@ export function createActivityRecorder (settings: Settings): ActivityRecorder {
   return {
     clock,
     securityStore,
-    record (request, at, expireAfter, signedInAt) {
+    record (request, at, expireAfter, signedInAt, readActivity) {
       const store = securityStore(request)
       if (store === undefined) return throughSession(request, at, signedInAt)
+      const sessionId = request.session.sessionId
+      // Concurrent requests of one session all read the same old activity: one write of this
+      // process per session is enough, the others that read that same value share it.
+      if (readActivity !== undefined) {
+        const recent = recentWrites.find(sessionId)
+        if (recent !== undefined && recent.readActivity === readActivity && at - recent.at < resolutionMs) return recent.result
+      }
       const sentAt = Date.now()
-      return store.recordActivity(request.session.sessionId, at, ttlFor(expireAfter), signedInAt).then(result => {
-        clock.observe(result.now, sentAt)
+      const result = store.recordActivity(sessionId, at, ttlFor(expireAfter), signedInAt).then(outcome => {
+        clock.observe(outcome.now, sentAt)
         // A session in a form the script does not edit: write the whole session, which puts it in its form.
-        return result.status === 'foreign' ? throughSession(request, at, signedInAt) : result
+        return outcome.status === 'foreign' ? throughSession(request, at, signedInAt) : outcome
       })
+      if (resolutionMs > 0 && readActivity !== undefined) {
+        const entry = { at, readActivity, result }
+        recentWrites.remember(sessionId, entry)
+        // A failed write is not shared: the next request tries again.
+        result.then(undefined, () => { recentWrites.forget(sessionId, entry) })
+      }
+      return result
     }
   }
 }

@@ -144,8 +144,8 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     return lost(request, result)
   }
 
-  function record (request: FastifyRequest, at: number, expireAfter: number, signedInAt: number): Promise<void> | undefined {
-    const result = recorder.record(request, at, expireAfter, signedInAt)
+  function record (request: FastifyRequest, at: number, expireAfter: number, signedInAt: number, readActivity?: number): Promise<void> | undefined {
+    const result = recorder.record(request, at, expireAfter, signedInAt, readActivity)
     if (isThenable(result)) return result.then(outcome => afterRecord(request, outcome))
     return afterRecord(request, result)
   }
@@ -198,7 +198,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
       return since === undefined ? record(request, last, expireAfter, signedInAt) : undefined
     }
     const due = future || since === undefined || now - last >= activityResolutionMs
-    if (rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt)
+    if (rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt, last)
     if (since === undefined) return record(request, last, expireAfter, signedInAt)
     return undefined
   }

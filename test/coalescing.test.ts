@@ -2,6 +2,7 @@
 // from Redis itself (INFO commandstats), not from a mock.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
+import { SessionSecurityStore } from '../lib/store.js'
 import { startRedis, type RedisServer } from './helpers/redis.js'
 import { buildApp, login, readActivity, secondsAgo, writeActivity } from './helpers/app.js'
 
@@ -56,4 +57,26 @@ test('activityResolution 0 writes on every request (the count above can fail)', 
   // A few ms apart, so that each request's activity is a different ISO string.
   const result = await burst(server, 0, 10, 5)
   t.equal(result.writes, 10)
+})
+
+test('concurrent requests that read the same old activity share one script call (SessionSecurityStore)', async t => {
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const app = await buildApp({ redis, store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }), plugin: { expireAfter: 600 } })
+  t.teardown(() => app.close())
+  const cookie = await login(app)
+  await app.inject({ url: '/page', headers: { cookie } })
+  await writeActivity(redis, cookie, secondsAgo(5))
+  // A script call counts once, whatever it runs inside (its own SET shows in commandstats too).
+  const scriptCalls = async (): Promise<number> => {
+    const stats = await server.commandStats()
+    return (stats.evalsha ?? 0) + (stats.eval ?? 0)
+  }
+  const before = await scriptCalls()
+  const responses = await Promise.all(Array.from({ length: 20 }, () => app.inject({ url: '/page', headers: { cookie } })))
+  t.ok(responses.every(r => r.statusCode === 200))
+  const calls = await scriptCalls() - before
+  t.equal(calls, 1, `one activity write for 20 concurrent requests (${calls})`)
+  t.ok(Date.now() - Date.parse(await readActivity(redis, cookie) as string) < 1000, 'and it moved the activity')
 })
