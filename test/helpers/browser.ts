@@ -67,8 +67,8 @@ export async function startBrowserAndDemo (
 export interface Probe {
   /** CSP violations reported by any page of the context. */
   violations: string[]
-  /** session-security:* events, in order, with the page's own label and the time the test saw them. */
-  events: Array<{ page: string, type: string, at: number }>
+  /** session-security:* events, in order, with the page's own label, the time the test saw them and their detail. */
+  events: Array<{ page: string, type: string, at: number, detail?: unknown }>
 }
 
 /**
@@ -82,17 +82,19 @@ export async function newContext (
   const context = await browser.newContext()
   t.teardown(() => context.close())
   const probe: Probe = { violations: [], events: [] }
-  await context.exposeBinding('__probe', ({ page }, kind: string, detail: string) => {
+  await context.exposeBinding('__probe', ({ page }, kind: string, detail: string, eventDetail?: string) => {
     if (kind === 'csp') probe.violations.push(detail)
-    else probe.events.push({ page: labels.get(page) ?? '?', type: detail, at: Date.now() })
+    else probe.events.push({ page: labels.get(page) ?? '?', type: detail, at: Date.now(), detail: eventDetail === undefined ? undefined : JSON.parse(eventDetail) })
   })
   await context.addInitScript(() => {
-    const report = (window as unknown as { __probe: (kind: string, detail: string) => void }).__probe
+    const report = (window as unknown as { __probe: (kind: string, detail: string, eventDetail?: string) => void }).__probe
     document.addEventListener('securitypolicyviolation', event => {
       void report('csp', `${event.violatedDirective} ${event.blockedURI}`)
     })
     for (const type of ['warn', 'activity', 'expire']) {
-      document.addEventListener(`session-security:${type}`, () => { void report('event', type) })
+      document.addEventListener(`session-security:${type}`, event => {
+        void report('event', type, JSON.stringify((event as CustomEvent).detail ?? null))
+      })
     }
   })
   context.on('console', message => {

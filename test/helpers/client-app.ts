@@ -25,6 +25,8 @@ export interface ClientAppOptions {
   prefix?: string
   warnAfter: number
   expireAfter: number
+  /** The plugin's absoluteTimeout (seconds); its default (12 h) when not given. */
+  absoluteTimeout?: number | false
 }
 
 export interface ClientApp {
@@ -36,7 +38,7 @@ export interface ClientApp {
 }
 
 /** One application, ready but not listening: serve it with serveApps(). */
-async function buildClientApp (store: unknown, { prefix = '', warnAfter, expireAfter }: ClientAppOptions): Promise<FastifyInstance> {
+async function buildClientApp (store: unknown, { prefix = '', warnAfter, expireAfter, absoluteTimeout }: ClientAppOptions): Promise<FastifyInstance> {
   const app = Fastify()
   // The sign-out form posts an empty urlencoded body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, _body, done) => { done(null, {}) })
@@ -52,6 +54,7 @@ async function buildClientApp (store: unknown, { prefix = '', warnAfter, expireA
   await app.register(sessionSecurity, {
     warnAfter,
     expireAfter,
+    ...(absoluteTimeout === undefined ? {} : { absoluteTimeout }),
     routePrefix: `${prefix}/session_security`,
     returnToUrl: `${prefix}/bye`
   })
