@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { Cluster, Redis } from 'ioredis'
+import { Cluster, Redis } from './ioredis.js'
 import { spawnRedis, waitForRedis } from './redis.js'
 
 const run = promisify(execFile)

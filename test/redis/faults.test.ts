@@ -3,7 +3,7 @@
 // configured as the README recommends for faults.
 import { once } from 'node:events'
 import t from 'tap'
-import { Redis } from 'ioredis'
+import { Redis } from '../helpers/ioredis.js'
 import { startRedis } from '../helpers/redis.js'
 import { buildStoreApp, login, readSession, setActivity } from '../fixtures/app.js'
 
