@@ -58,8 +58,10 @@ export function createSnippet (settings: Settings, version: string, clock: Share
     // not take as activity (a navigation another site started) must not count in the browser either.
     const now = clock.now()
     const idleFor = Math.max(0, idleSeconds(now, state.lastActivity))
-    // Seconds left before the absolute end, relative so that the browser's own clock does not matter.
-    const absoluteIn = Number.isFinite(state.absoluteEnd) ? Math.max(0, Math.floor((state.absoluteEnd - now) / 1000)) : undefined
+    // Seconds left before the absolute end, relative so that the browser's own clock does not matter;
+    // rounded up, so that the page never leaves before the server has ended the session (a page that
+    // left a moment early would reload into a session still alive).
+    const absoluteIn = Number.isFinite(state.absoluteEnd) ? Math.max(0, Math.ceil((state.absoluteEnd - now) / 1000)) : undefined
     const absolute = absoluteIn === undefined ? '' : ` data-absolute-in="${absoluteIn}"`
     // The warning before the absolute end has its own heading and text (activity cannot extend
     // it), shown by the client in place of the idle ones.

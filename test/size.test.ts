@@ -1,7 +1,8 @@
 // The browser client's budget: what the plugin serves (the minified copies in dist/public/), JS
 // and CSS together, at most 3,584 bytes gzip -9 (the sum of each file's own gzip size), measured
 // by the same script as `npm run size`. The served copies must be the ones that the current
-// sources build, and the check must fail when they are missing or too big.
+// sources build (the script from public/client.js and public/session-security.js, the stylesheet
+// from public/session-security.css), and the check must fail when they are missing or too big.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -29,12 +30,17 @@ test('the plugin serves the copies that the current sources build', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'fss-client-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   await run(process.execPath, [resolve(root, 'scripts/build-client.mjs'), dir])
+  const sources: Record<string, string[]> = {
+    'session-security.js': ['client.js', 'session-security.js'],
+    'session-security.css': ['session-security.css']
+  }
   for (const file of FILES) {
-    const [fresh, served] = await Promise.all([readFile(join(dir, file), 'utf8'), readFile(join(publicDir, file), 'utf8')])
+    const [fresh, served] = await Promise.all([readFile(join(dir, 'public', file), 'utf8'), readFile(join(publicDir, file), 'utf8')])
     t.equal(served, fresh, `dist/public/${file} is up to date (npm run build:client)`)
     t.match(served, /^\/\*! fastify-session-security \| MIT License/, `${file} keeps its license banner`)
-    const source = await readFile(join(root, 'public', file), 'utf8')
-    t.ok(served.length < source.length * 0.8, `${file} is minified: ${served.length} B from ${source.length} B`)
+    t.equal(served.match(/\/\*!/g)?.length, 1, `${file} has one banner`)
+    const source = (await Promise.all(sources[file]!.map(name => readFile(join(root, 'public', name), 'utf8')))).join('')
+    t.ok(served.length < source.length * 0.8, `${file} is minified: ${served.length} B from ${source.length} B (public/${sources[file]!.join(' and public/')})`)
   }
 })
 
