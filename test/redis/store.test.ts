@@ -126,11 +126,16 @@ t.test('the sign-in instant: added once, never replaced, capped at Redis TIME', 
   t.equal(kept(await store.recordActivity(id, at + 1000, 60, since + 5000)), at + 1000)
   t.equal(await raw(id), `{"_session_security":"${iso(at + 1000)}","_session_security_since":${since},"user":"ann"}`)
 
-  // Not added twice when the session holds it elsewhere (written by another serializer).
+  // Not added twice when the session holds it elsewhere (written by another serializer): JSON
+  // parsers differ on duplicate names (JSON.parse keeps the last, others the first, which would
+  // restart the absolute timeout). The store may leave it as it is, or answer foreign so that the
+  // plugin saves the whole session in the store's form.
   const elsewhere = `{"_session_security":"${iso(at)}","user":"ann","_session_security_since":${since}}`
   await client.set(`sess:${id}`, elsewhere)
-  t.equal(kept(await store.recordActivity(id, at, 60, Date.now())), at)
-  t.equal(await raw(id), elsewhere, 'unchanged: one sign-in instant')
+  const result = await store.recordActivity(id, at, 60, Date.now())
+  t.ok(result.status === 'recorded' || result.status === 'foreign', result.status)
+  t.equal(count(await raw(id) as string, `"${SINCE}"`), 1, 'one sign-in instant')
+  t.equal(JSON.parse(await raw(id) as string)[SINCE], since, 'the first one')
 
   // One in the future (a server with a fast clock) is capped at TIME.
   const id2 = sid()
@@ -626,12 +631,16 @@ t.test('the splice keeps valid JSON with one sign-in instant under concurrency',
         broken++
         continue
       }
-      if (count(json, `"${SINCE}"`) > 1 || count(json, `"${ACTIVITY}"`) !== 1) sinceCounts++
+      // Every write recorded and the latest activity kept; or, for a session not in the store's
+      // form, every write answered foreign and nothing was written.
+      const foreign = round % 2 === 0 && results.every(r => (r as RecordResult).status === 'foreign')
+      const activities = count(json, `"${ACTIVITY}"`)
+      if (count(json, `"${SINCE}"`) > 1 || activities > 1 || (activities === 0 && !foreign)) sinceCounts++
       const latest = Math.max(...ats)
-      if (round % 2 === 0 && (parsed[ACTIVITY] !== iso(latest) || results.some(r => (r as RecordResult).status !== 'recorded'))) moved++
+      if (round % 2 === 0 && !foreign && (parsed[ACTIVITY] !== iso(latest) || results.some(r => (r as RecordResult).status !== 'recorded'))) moved++
     }
     t.equal(broken, 0, `${name}: parseable JSON after 20 concurrent writes, 10 rounds`)
     t.equal(sinceCounts, 0, `${name}: one activity field, at most one sign-in instant`)
-    t.equal(moved, 0, `${name}: the latest activity kept, every write recorded`)
+    t.equal(moved, 0, `${name}: the latest activity kept, every write recorded (or none, all foreign)`)
   }
 })
