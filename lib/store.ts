@@ -132,7 +132,8 @@ end
 // KEYS[1] session key; ARGV[1] activity (epoch ms); ARGV[2] seconds that the key outlives that
 // activity (0: keep the key's TTL); ARGV[3] sign-in instant (epoch ms) to store when the session
 // has none (0: none). Returns { status, activity, now, reason }: status 1 recorded, -1 no key
-// (never created here), -2 a tombstone (never replaced), 0 JSON not written by this store.
+// (never created here), -2 a tombstone (never replaced), 0 JSON not in this store's form (the
+// plugin saves the whole session instead).
 const RECORD_ACTIVITY_LUA = LUA_HELPERS + `
 local now = now_ms()
 local json = redis.call('GET', KEYS[1])
@@ -141,23 +142,29 @@ if is_tombstone(json) then return { -2, 0, now, tombstone_reason(json) } end
 local at = math.min(tonumber(ARGV[1]), now)
 local ttl = tonumber(ARGV[2])
 local since = math.min(tonumber(ARGV[3]), now)
-local has_since = string.find(json, '"${SIGNED_IN_FIELD}"', 1, true)
 local stored = head(json)
 local out
 if stored then
   at = math.max(math.min(stored, now), at)
   local rest = string.sub(json, 48)
   local value = iso(at)
-  if since > 0 and not has_since then
+  -- The serializer and this script write the sign-in instant right after the activity. Its name
+  -- anywhere else is another serializer's field or a value that a user controls: the plugin
+  -- writes the whole session instead, which decodes the JSON and tells them apart.
+  local missing = since > 0 and string.sub(rest, 1, #SINCE) ~= SINCE
+  if missing and string.find(rest, '"${SIGNED_IN_FIELD}"', 1, true) then return { 0, 0, now } end
+  if missing then
     out = PREFIX .. value .. '"' .. SINCE .. string.format('%d', since) .. rest
   elseif value ~= string.sub(json, 23, 46) then
     out = PREFIX .. value .. '"' .. rest
   end
-elseif string.find(json, '"${ACTIVITY_FIELD}"', 1, true) or string.sub(json, 1, 1) ~= '{' then
+elseif string.find(json, '"${ACTIVITY_FIELD}', 1, true) or string.sub(json, 1, 1) ~= '{' then
+  -- One of the plugin's fields out of place, or a value that spells a name of them: the plugin
+  -- writes the whole session instead, which decodes the JSON and puts the fields first.
   return { 0, 0, now }
 else
   local first = PREFIX .. iso(at) .. '"'
-  if since > 0 and not has_since then
+  if since > 0 then
     first = first .. SINCE .. string.format('%d', since)
   end
   if string.match(json, '^{%s*}$') then out = first .. '}' else out = first .. ',' .. string.sub(json, 2) end
