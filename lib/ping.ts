@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { idleSeconds, type SharedClock } from './clock.js'
 import type { Tracker } from './hook.js'
-import { stateOf } from './state.js'
+import { sessionEnd, stateOf } from './state.js'
 import { mergeReportedActivity, parseIdleFor, type ActivityRule } from './user-activity.js'
 
 const LOGOUT = '"logout"'
@@ -21,8 +21,10 @@ export function createPingHandler (tracker: Tracker, rule: ActivityRule, clock: 
     if (idleFor !== undefined && rule.mayReportActivity(request)) {
       const merged = mergeReportedActivity(before.lastActivity, now, idleFor)
       // Written whenever it moved, whatever activityResolution says: pings are rare, and the
-      // answer must never tell the browser of activity that the server does not have.
-      if (merged > before.lastActivity) await tracker.recordActivity(request, merged)
+      // answer must never tell the browser of activity that the server does not have. Activity
+      // reported after the session's end never counts: the hook found the session alive, but the
+      // application's preHandler hooks may hold this handler past that end.
+      if (merged > before.lastActivity && merged < sessionEnd(before)) await tracker.recordActivity(request, merged)
     }
     const after = stateOf(request)
     if (after.status !== 'signed-in') return LOGOUT

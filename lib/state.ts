@@ -59,6 +59,11 @@ export function signedIn (request: FastifyRequest, expireAfter: number, lastActi
   return state
 }
 
+/** When a signed-in request's session ends unless activity comes first: its idle or absolute end (epoch ms, shared clock). */
+export function sessionEnd (state: SignedIn): number {
+  return Math.min(state.lastActivity + state.expireAfter * 1000, state.absoluteEnd)
+}
+
 /** The store kept a later last activity for this signed-in request. */
 export function activitySeen (request: FastifyRequest, at: number): void {
   const state = request[kState]
