@@ -64,11 +64,13 @@ function createOnSend (settings: Settings) {
 /**
  * A sign-in saved a new session in this request: its first activity is written now, with the idle
  * TTL of this user, so a session that is never used again leaves Redis within the idle timeout.
+ * The request may have come with the cookie of a session that ended (the browser keeps it after an
+ * expiry, and the sign-in page is where it goes next): what counts is the session saved now.
  */
 function createOnResponse (settings: Settings, recorder: ActivityRecorder, tracker: ReturnType<typeof createTracker>) {
   return async function sessionSecuritySignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const session = request.session
-    if (session == null || stateOf(request).status !== 'anonymous' || !session.isSaved?.() ||
+    if (session == null || stateOf(request).status === 'signed-in' || !session.isSaved?.() ||
       session._session_security !== undefined || recorder.securityStore(request) === undefined) return
     try {
       if (!await settings.isAuthenticated(request)) return
