@@ -36,13 +36,17 @@ function routeIsPassive (config: MemoConfig, settings: Settings): boolean {
     (typeof config.name === 'string' && settings.passiveUrlNames.has(config.name))
 }
 
-/** The path as the router sees it: no query string, percent-decoded; undefined when it cannot be decoded. */
+/**
+ * The path as the router sees it: no query string, percent-decoded as find-my-way decodes it
+ * (decodeURI: `%2F` and the other reserved characters stay encoded, so `/feed/a%2Fb` is one
+ * segment, the id `a/b` of `/feed/:id`); undefined when it cannot be decoded.
+ */
 function routerPath (url: string): string | undefined {
   const query = url.indexOf('?')
   const path = query === -1 ? url : url.slice(0, query)
   if (!path.includes('%')) return path
   try {
-    return decodeURIComponent(path)
+    return decodeURI(path)
   } catch {
     return undefined
   }
