@@ -7,7 +7,8 @@ import type { Page } from 'playwright-core'
 import { test } from 'tap'
 import { launchBrowser, WARNING_OPEN } from '../helpers/browser.js'
 
-const JS = readFileSync(resolve(import.meta.dirname, '../../public/session-security.js'), 'utf8')
+// The script as the plugin serves it (npm run build:client).
+const JS = readFileSync(resolve(import.meta.dirname, '../../dist/public/session-security.js'), 'utf8')
 
 function html (attributes: string): string {
   return '<!doctype html><html><body><p>page</p><dialog id="session_security_warning"><p id="session_security_message">' +
