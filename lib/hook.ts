@@ -193,13 +193,14 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     if (now >= absoluteEnd) return expire(request, reply, 'absolute', idleFor)
 
     signedIn(request, expireAfter, last, absoluteEnd)
-    if (rule.isPassive(request)) {
-      // A session from before the sign-in instant was stored gets it, without counting as activity.
-      return since === undefined ? record(request, last, expireAfter, signedInAt) : undefined
-    }
-    const due = future || since === undefined || now - last >= activityResolutionMs
+    // Without counting as activity, a session from before the sign-in instant was stored gets it,
+    // and a value in the future is rewritten as now: else it would stay 0 s idle for as long as
+    // only passive requests, or requests that are not the user's, come.
+    const repair = future || since === undefined
+    if (rule.isPassive(request)) return repair ? record(request, last, expireAfter, signedInAt) : undefined
+    const due = repair || now - last >= activityResolutionMs
     if (rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt, last)
-    if (since === undefined) return record(request, last, expireAfter, signedInAt)
+    if (repair) return record(request, last, expireAfter, signedInAt)
     return undefined
   }
 
