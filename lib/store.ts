@@ -60,6 +60,8 @@ export const ACTIVITY_FIELD = '_session_security'
 export const SIGNED_IN_FIELD = '_session_security_since'
 const ENDED_FIELD = '_session_security_ended'
 const ENDED_PREFIX = `{"${ENDED_FIELD}":"`
+/** A tombstone: exactly the marker that `end` writes, as the scripts' `tombstone_reason` reads it. */
+const TOMBSTONE = new RegExp(`^\\{"${ENDED_FIELD}":"([A-Za-z]+)"\\}$`)
 const REASONS: ReadonlySet<string> = new Set(['logout', 'idle', 'absolute', 'invalid'])
 
 const RECORD_COMMAND = 'sessionSecurityRecordActivity'
@@ -79,12 +81,14 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
 end
 
-local function is_tombstone(json)
-  return string.sub(json, 1, #ENDED) == ENDED
+-- The reason of a tombstone, or nil: a tombstone is the whole marker that END writes, never a
+-- session whose JSON merely starts like one.
+local function tombstone_reason(json)
+  return string.match(json, '^' .. ENDED .. '(%a+)"}$')
 end
 
-local function tombstone_reason(json)
-  return string.match(json, '^' .. ENDED .. '(%a+)"}$') or 'logout'
+local function is_tombstone(json)
+  return tombstone_reason(json) ~= nil
 end
 
 local function days_from_civil(y, m, d)
@@ -307,8 +311,9 @@ export class SessionSecurityStore extends EventEmitter {
       return answer(cb, err)
     }
     if (json === null) return answer(cb, null, null)
-    if (json.startsWith(ENDED_PREFIX)) {
-      this.#endedInCallback = toReason(json.slice(ENDED_PREFIX.length, -2))
+    const tombstone = TOMBSTONE.exec(json)
+    if (tombstone !== null) {
+      this.#endedInCallback = toReason(tombstone[1])
       try {
         return answer(cb, null, null)
       } finally {
