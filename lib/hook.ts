@@ -92,6 +92,20 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     await newSession(fastify, request)
   }
 
+  /**
+   * The application's logout, or the default one. A logout that destroyed the session leaves none,
+   * even one that failed afterwards: the application, its handler or its error handler, always
+   * gets a fresh one.
+   */
+  async function logOut (request: FastifyRequest, reply: FastifyReply, store: SecurityStore | undefined): Promise<void> {
+    try {
+      if (settings.logout === undefined) await defaultLogout(request, store)
+      else await settings.logout(request, reply)
+    } finally {
+      if (request.session == null) await newSession(fastify, request)
+    }
+  }
+
   /** The audit hook, once per ended session; what it throws or rejects is logged, nothing else. */
   function audit (request: FastifyRequest, info: Parameters<NonNullable<Settings['onExpire']>>[1]): void {
     if (onExpire === undefined) return
@@ -111,10 +125,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     const session = onExpire === undefined ? undefined : copySession(request.session)
     const first = await claimEnd(request, store, reason)
     try {
-      if (settings.logout === undefined) await defaultLogout(request, store)
-      else await settings.logout(request, reply)
-      // A logout that destroyed the session leaves none: the application always gets one.
-      if (request.session == null) await newSession(fastify, request)
+      await logOut(request, reply, store)
       // Fail closed: a request still signed in after the logout is refused (with
       // SessionSecurityStore the tombstone already ends the session for every later request).
       if (await settings.isAuthenticated(request)) throw new LogoutFailedError()
