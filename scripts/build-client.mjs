@@ -70,7 +70,9 @@ export function buildDeclarations (clientPath) {
   }
   program.emit(undefined, (_name, text) => { declarations = text })
   if (declarations === undefined) throw new Error('build-client: TypeScript wrote no declarations')
-  return declarations
+  // TypeScript keeps the license banner as the comment of the first declaration it meets: first.
+  const banner = /\/\*![\s\S]*?\*\/\n/.exec(declarations)?.[0] ?? ''
+  return banner + declarations.replace(banner, '')
 }
 
 /**

@@ -7,7 +7,7 @@
 // announce and leave together. The page is sampled every 100 ms.
 import { test, type Test } from 'tap'
 import type { BrowserContext, Page } from 'playwright-core'
-import { label, launchBrowser, newContext, sleep, type Probe } from '../helpers/browser.js'
+import { axeViolations, label, launchBrowser, newContext, sleep, WARNING, WARNING_OPEN, type Probe } from '../helpers/browser.js'
 import { startClientApps, type ClientApp } from '../helpers/client-app.js'
 
 const WARN = 3
@@ -25,6 +25,8 @@ interface Sample {
   idleText: boolean
   /** The "Stay signed in" button shown. */
   stayButton: boolean
+  /** The focus inside the dialog. */
+  focusInside: boolean
   counter: string
   /** Whether the page had fired session-security:expire before this sample was read. */
   expiring: boolean
@@ -48,6 +50,7 @@ function readDialog (): Omit<Sample, 'at' | 'expiring'> {
     absoluteText: shown(document.getElementById('session_security_absolute_title')) && shown(document.getElementById('session_security_absolute_message')),
     idleText: shown(document.getElementById('session_security_title')) || shown(document.getElementById('session_security_message')),
     stayButton: shown(dialog?.querySelector('button')),
+    focusInside: dialog?.contains(document.activeElement) === true,
     counter: document.getElementById('session_security_absolute_counter')?.textContent ?? ''
   }
 }
@@ -143,7 +146,7 @@ test('the absolute end in the browser', async t => {
     t.ok(shown.length >= 15, `${shown.length} samples while it showed`)
     t.same(shown.filter(sample => !sample.open), [], 'it stayed open until the page expired')
     t.same(shown.filter(sample => !sample.absoluteText || sample.idleText), [], 'with the absolute heading and text, never the idle ones')
-    t.same(shown.filter(sample => sample.stayButton || sample.modal), [], 'no "Stay signed in" button, and not modal: the page stays usable to save work')
+    t.same(shown.filter(sample => sample.stayButton || sample.modal || sample.focusInside), [], 'no "Stay signed in" button, not modal, no focus taken: the page stays usable to save work')
     const counters = [...new Set(shown.map(sample => sample.counter))]
     t.ok(counters.length >= 2 && counters[0]! > counters[counters.length - 1]!, `its countdown runs: ${counters.join(' ')}`)
     const movesWhileShown = moves.filter(at => at > firstOpen.at && at < leftAt)
@@ -188,10 +191,13 @@ test('the absolute end in the browser', async t => {
     const { page: b } = await openPage(context, 'D')
     // The user works in the first tab only; the second hears of it through the tab channel.
     const left: Record<string, number> = {}
-    const [watchA] = await Promise.all([
+    const [watchA, , violations] = await Promise.all([
       watch(context, a, 'C', probe, since, 0),
-      b.waitForURL(`${app.url}/bye`, { timeout: (ABSOLUTE + 4) * 1000, waitUntil: 'commit' }).then(() => { left.D = Date.now() }, () => {})
+      b.waitForURL(`${app.url}/bye`, { timeout: (ABSOLUTE + 4) * 1000, waitUntil: 'commit' }).then(() => { left.D = Date.now() }, () => {}),
+      // The second tab, while the absolute warning shows there: axe-core on the dialog.
+      b.waitForSelector(WARNING_OPEN, { timeout: (ABSOLUTE + 2) * 1000 }).then(() => axeViolations(b, WARNING))
     ])
+    t.same(violations, [], 'axe-core finds no violation in the absolute warning')
     if (watchA.leftAt !== undefined) left.C = watchA.leftAt
     const warned = probe.events.filter(event => event.type === 'warn')
     t.same(warned.map(event => `${event.page}:${(event.detail as { end?: string }).end}`).sort(), ['C:absolute', 'D:absolute'], 'both tabs announced the absolute end')
