@@ -94,7 +94,7 @@ test('the caller\'s options object is not changed, and settings are frozen', asy
   checkOptions(options)
   const settings = buildSettings(options)
   t.ok(Object.isFrozen(settings))
-  t.equal(warnAfterFor(settings, 60), 54, 'warnAfter defaults to 90% of expireAfter')
+  t.equal(warnAfterFor(settings, 60), 40, 'warnAfter defaults to a lead of 20 s before expireAfter (60 s: 40 s)')
   t.equal(warnAfterFor(buildSettings({}), 600), 540)
   t.equal(warnAfterFor(buildSettings({ warnAfter: 10 }), 600), 10)
 })
