@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events'
 import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError } from './errors.js'
 
-type Callback = (err?: unknown, data?: any) => void // eslint-disable-line @typescript-eslint/no-explicit-any
+type Callback = (err?: unknown, data?: any) => void
 
 /** Why a session ended, as its tombstone records it. */
 export type EndReason = 'logout' | 'idle' | 'absolute' | 'invalid'
