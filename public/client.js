@@ -99,11 +99,23 @@ export function start (options) {
   const channelName = 'session-security:' + pingUrl.href
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName) : null
 
-  // Times are Date.now() values: performance.now() stops while a laptop sleeps.
+  // Times are Date.now() values (performance.now() stops while a laptop sleeps) that never go
+  // back: a clock set back (by hand, by a time sync, a virtual machine resumed) would put the last
+  // activity in the future, and the page would tell the server "idle -3600 s", which it counts as
+  // activity now, again and again. A jump back is seen at the next read (one a second at least);
+  // the time since the read before it is lost. Tabs exchange plain Date.now() values.
+  let clockOffset = 0
+  let latestTime = 0
+  const clock = () => {
+    const time = Date.now() + clockOffset
+    if (time < latestTime) clockOffset += latestTime - time
+    else latestTime = time
+    return latestTime
+  }
   // The absolute end is the same for every tab of one sign-in: the server counts it from the
   // sign-in, and each page from the seconds left that the server wrote into it (relative, so the
   // browser's clock does not matter). Nothing moves it.
-  const absoluteEndAt = absoluteIn === undefined ? Infinity : Date.now() + absoluteIn * 1000
+  const absoluteEndAt = absoluteIn === undefined ? Infinity : clock() + absoluteIn * 1000
   // Each end is announced this long before it.
   const announceMs = (expireAfter - warnAfter) * 1000
   // A page shown again by Back or Forward may come from the HTTP cache, with the idle time it
@@ -111,7 +123,7 @@ export function start (options) {
   const shownByBackOrForward = navigationType() === 'back_forward'
   // The latest activity that the server has counted: from the page (the server may not have
   // counted this very load, e.g. a navigation that another site started), then from answers.
-  let serverLastActivity = shownByBackOrForward ? 0 : Date.now() - (options.idleFor || 0) * 1000
+  let serverLastActivity = shownByBackOrForward ? 0 : clock() - Math.max(0, options.idleFor || 0) * 1000
   // The latest activity of the user in any tab of this application, or the server's if later.
   let lastActivity = serverLastActivity
   let nextPingAt = 0
@@ -131,7 +143,7 @@ export function start (options) {
   let focusBeforeWarning = null
 
   /** Whole seconds since `since` (by default the last activity). */
-  const idleSeconds = (since = lastActivity) => Math.floor((Date.now() - since) / 1000)
+  const idleSeconds = (since = lastActivity) => Math.floor((clock() - since) / 1000)
 
   /**
    * Fires the event on the document; false if a listener called preventDefault().
@@ -156,9 +168,9 @@ export function start (options) {
   function hearOtherTab (tabMessage) {
     if (stopped || !tabMessage) return
     if (tabMessage.type === 'expired') return expire(false)
-    const at = Number(tabMessage.at)
+    const at = Number(tabMessage.at) + clockOffset
     // A time in the future is a broken clock or a forged message.
-    if (!(at <= Date.now())) return
+    if (!(at <= clock())) return
     if (tabMessage.type === 'server-answer') {
       if (at > serverLastActivity) serverLastActivity = at
     } else if (tabMessage.type !== 'user-activity') return
@@ -174,7 +186,7 @@ export function start (options) {
     if (stopped) return
     clearTimeout(pingTimer)
     clearTimeout(absoluteTimer)
-    const now = Date.now()
+    const now = clock()
     // No answer and no activity moves the absolute end.
     if (now >= absoluteEndAt) return expire(true)
     nextAbsoluteAt = absoluteEndAt - announceMs > now ? absoluteEndAt - announceMs : absoluteEndAt
@@ -208,7 +220,7 @@ export function start (options) {
     if (idleSeconds() >= expireAfter) hideContent(true)
     if (pingInFlight) return
     pingInFlight = true
-    const sentAt = Date.now()
+    const sentAt = clock()
     const url = new URL(pingUrl.href)
     // A page that knows of no activity (shown again by Back) only asks.
     if (lastActivity > 0) url.searchParams.set('idleFor', String(idleSeconds()))
@@ -219,10 +231,11 @@ export function start (options) {
       .then(answer => {
         if (stopped) return
         if (answer === 'logout') return expire(true)
-        if (!(answer >= 0)) throw new TypeError('SessionSecurity: unexpected answer')
-        serverLastActivity = Date.now() - answer * 1000
+        // Only a number of seconds: null, "", false or [] are no "idle 0 s".
+        if (typeof answer !== 'number' || !(answer >= 0)) throw new TypeError('SessionSecurity: unexpected answer')
+        serverLastActivity = clock() - answer * 1000
         waitingForServer = false
-        tellOtherTabs({ type: 'server-answer', at: serverLastActivity })
+        tellOtherTabs({ type: 'server-answer', at: serverLastActivity - clockOffset })
       })
       // Offline or a broken answer: the page still leaves when its own clock says the time is up.
       .catch(() => {})
@@ -239,7 +252,7 @@ export function start (options) {
 
   /** Seconds left before the end that the warning announces. */
   function secondsLeft () {
-    return Math.max(0, shownEnd === 'absolute' ? Math.ceil((absoluteEndAt - Date.now()) / 1000) : expireAfter - idleSeconds())
+    return Math.max(0, shownEnd === 'absolute' ? Math.ceil((absoluteEndAt - clock()) / 1000) : expireAfter - idleSeconds())
   }
 
   function showCountdown () {
@@ -255,7 +268,7 @@ export function start (options) {
   /** Announces the end that comes first when it is near enough; hides the warning otherwise. */
   function showOrHideWarning () {
     // Equal lead times: once the absolute end is announced, activity only moves the idle end further.
-    if (absoluteEndAt - Date.now() <= announceMs && absoluteEndAt <= lastActivity + expireAfter * 1000) showWarning('absolute')
+    if (absoluteEndAt - clock() <= announceMs && absoluteEndAt <= lastActivity + expireAfter * 1000) showWarning('absolute')
     else if (idleSeconds() >= warnAfter) showWarning('idle')
     else hideWarning()
   }
@@ -315,14 +328,14 @@ export function start (options) {
   }
 
   function noteActivity () {
-    const now = Date.now()
+    const now = clock()
     // While the idle warning shows, every input counts at once: it is the user answering it.
     const answering = shownEnd === 'idle'
     if (!answering && now - lastActivity < ACTIVITY_THROTTLE_MS) return
     // Input after the time was up (a laptop woken from sleep) must not revive the page: ask.
     if (idleSeconds(serverLastActivity) >= expireAfter) return ping()
     lastActivity = now
-    tellOtherTabs({ type: 'user-activity', at: now })
+    tellOtherTabs({ type: 'user-activity', at: now - clockOffset })
     fire(ACTIVITY_EVENT, { remote: false })
     if (answering || now >= nextPingAt) ping()
     // The idle warning closes; the absolute end's stays (or opens, if its time has come).
@@ -342,10 +355,11 @@ export function start (options) {
   // Timers are throttled in background tabs and stop while a laptop sleeps: check on every
   // sign of life, and act at once on a moment that has passed meanwhile.
   function checkNow () {
+    const now = clock()
     if (stopped || doc.hidden) return
     if (shownEnd) showWarning(shownEnd)
-    if (Date.now() >= nextAbsoluteAt) update()
-    if (!stopped && Date.now() >= nextPingAt) ping()
+    if (now >= nextAbsoluteAt) update()
+    if (!stopped && now >= nextPingAt) ping()
   }
 
   // ... and once a second, for a wake that no event announces.
@@ -414,7 +428,7 @@ export function start (options) {
   listen(true)
   if (shownByBackOrForward) return hideUntilServerAnswers()
   // The server counted activity at that time (this page's load, maybe): the other tabs may not know.
-  tellOtherTabs({ type: 'server-answer', at: serverLastActivity })
+  tellOtherTabs({ type: 'server-answer', at: serverLastActivity - clockOffset })
   update()
 }
 
