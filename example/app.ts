@@ -205,7 +205,7 @@ ${csrfField(reply)}
 
   function requireUser (request: FastifyRequest, reply: FastifyReply): DemoUser | undefined {
     const user = data(request).user
-    if (user === undefined) void reply.redirect('/login')
+    if (user === undefined) reply.redirect('/login')
     return user
   }
 

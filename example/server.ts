@@ -52,7 +52,12 @@ if (redis !== undefined) {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void app.close().then(() => process.exit(0)) })
+  process.once(signal, () => {
+    app.close().then(() => process.exit(0), err => {
+      app.log.error(err)
+      process.exit(1)
+    })
+  })
 }
 
 await app.listen({ port, host })

@@ -87,13 +87,13 @@ test('the absolute end in the browser', async t => {
    */
   async function watch (context: BrowserContext, page: Page, name: string, probe: Probe, since: number, moveFrom: number | ((samples: Sample[]) => boolean)): Promise<Watch> {
     const result: Watch = { samples: [], moves: [], leftAt: undefined, aliveAfterIdleEnd: undefined }
-    let left = false
+    const left = new AbortController()
     const leaving = page.waitForURL(`${app.url}/bye`, { timeout: (ABSOLUTE + 4) * 1000, waitUntil: 'commit' })
       .then(() => { result.leftAt = Date.now() }, () => {})
-      .finally(() => { left = true })
+      .finally(() => { left.abort() })
     const expired = (): boolean => probe.events.some(event => event.type === 'expire' && event.page === name)
     const sampler = (async () => {
-      while (!left) {
+      while (!left.signal.aborted) {
         const at = Date.now()
         try {
           const state = await page.evaluate(readDialog)
@@ -106,7 +106,7 @@ test('the absolute end in the browser', async t => {
       }
     })()
     const mover = (async () => {
-      for (let x = 40; !left; x = x === 40 ? 260 : 40) {
+      for (let x = 40; !left.signal.aborted; x = x === 40 ? 260 : 40) {
         const moving = typeof moveFrom === 'number' ? Date.now() - since >= moveFrom : moveFrom(result.samples)
         if (moving) {
           await page.mouse.move(x, 200, { steps: 4 }).catch(() => {})

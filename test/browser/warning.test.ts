@@ -140,7 +140,9 @@ test('one tab', async t => {
         if (held === undefined) {
           held = route
           first()
-        } else void route.continue()
+          return
+        }
+        return route.continue()
       })
       const start = await login(page, demo.url)
       await firstSeen

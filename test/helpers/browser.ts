@@ -87,13 +87,13 @@ export async function newContext (
     else probe.events.push({ page: labels.get(page) ?? '?', type: detail, at: Date.now(), detail: eventDetail === undefined ? undefined : JSON.parse(eventDetail) })
   })
   await context.addInitScript(() => {
-    const report = (window as unknown as { __probe: (kind: string, detail: string, eventDetail?: string) => void }).__probe
+    const report = (window as unknown as { __probe: (kind: string, detail: string, eventDetail?: string) => Promise<void> }).__probe
     document.addEventListener('securitypolicyviolation', event => {
-      void report('csp', `${event.violatedDirective} ${event.blockedURI}`)
+      report('csp', `${event.violatedDirective} ${event.blockedURI}`).catch(() => {})
     })
     for (const type of ['warn', 'activity', 'expire']) {
       document.addEventListener(`session-security:${type}`, event => {
-        void report('event', type, JSON.stringify((event as CustomEvent).detail ?? null))
+        report('event', type, JSON.stringify((event as CustomEvent).detail ?? null)).catch(() => {})
       })
     }
   })

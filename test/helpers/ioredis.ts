@@ -10,9 +10,10 @@ export const IOREDIS_MAJOR: 5 | 6 = process.env.IOREDIS_MAJOR === '6' ? 6 : 5
 
 /** The ioredis Redis class of the major under test. */
 export const Redis: typeof Redis5 = IOREDIS_MAJOR === 6 ? Redis6 as unknown as typeof Redis5 : Redis5
+// eslint-disable-next-line @typescript-eslint/no-redeclare -- the instance type under the class's name, as a class declaration has it (TypeScript checks the pair)
 export type Redis = Redis5
 
 /** The ioredis Cluster class of the major under test. */
 export const Cluster: typeof Cluster5 = IOREDIS_MAJOR === 6 ? Cluster6 as unknown as typeof Cluster5 : Cluster5
+// eslint-disable-next-line @typescript-eslint/no-redeclare -- the instance type under the class's name, as a class declaration has it (TypeScript checks the pair)
 export type Cluster = Cluster5
-

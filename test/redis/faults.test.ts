@@ -49,10 +49,10 @@ t.test('Redis killed under load and restarted', async t => {
 
   // Load: activity writes, whole-session saves and pings from every user, while Redis dies.
   const results: Array<{ status: number, ms: number }> = []
-  let stop = false
+  const stop = new AbortController()
   let round = 0
   const load = Promise.all(cookies.map(async (cookie, i) => {
-    while (!stop) {
+    while (!stop.signal.aborted) {
       const url = ['/page', `/cart?item=item-${i}`, '/session_security/ping/?idleFor=0'][round++ % 3]
       const started = Date.now()
       const response = await app.inject({ url, headers: { cookie } })
@@ -64,7 +64,7 @@ t.test('Redis killed under load and restarted', async t => {
   const killedAt = results.length
   await redis.kill()
   await sleep(1500)
-  stop = true
+  stop.abort()
   await load
 
   const statuses = new Set(results.map(r => r.status))

@@ -19,19 +19,19 @@ test('two tabs of the original client echoing answers do not extend a session pa
   }))
   const cookie = await login(app)
   let lastActivity = 0
-  let stop = false
+  const stop = new AbortController()
 
   /** A tab: its page load is a request (the user's activity), then the original client runs. */
   async function tab (loadedAfterMs: number): Promise<void> {
     await sleep(loadedAfterMs)
     await app.inject({ url: '/page', headers: { cookie } })
     let last = lastActivity = Date.now()
-    while (!stop) {
+    while (!stop.signal.aborted) {
       const idle = Math.floor((Date.now() - last) / 1000)
       if (idle >= EXPIRE_AFTER) return
       const next = idle >= WARN_AFTER ? EXPIRE_AFTER - idle : WARN_AFTER - idle
       await sleep(next * 1000)
-      if (stop) return
+      if (stop.signal.aborted) return
       const reported = Math.floor((Date.now() - last) / 1000)
       const response = await app.inject({ url: `${PING}?idleFor=${reported}`, headers: { cookie, 'sec-fetch-site': 'same-origin' } })
       if (response.json() === 'logout') return
@@ -43,7 +43,7 @@ test('two tabs of the original client echoing answers do not extend a session pa
   await sleep(1000)
   await sleep(lastActivity + EXPIRE_AFTER * 1000 + 250 - Date.now())
   const probe = await app.inject({ url: PING, headers: { cookie } })
-  stop = true
+  stop.abort()
   await Promise.all(tabs)
   t.equal(probe.body, '"logout"', `${EXPIRE_AFTER}.25 s after the last activity the session is over`)
 })
