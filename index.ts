@@ -68,16 +68,23 @@ function createOnSend (settings: Settings) {
  * expiry, and the sign-in page is where it goes next): what counts is the session saved now.
  */
 function createOnResponse (settings: Settings, recorder: ActivityRecorder, tracker: ReturnType<typeof createTracker>) {
-  return async function sessionSecuritySignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const session = request.session
-    if (session == null || stateOf(request).status === 'signed-in' || !session.isSaved?.() ||
-      session._session_security !== undefined || recorder.securityStore(request) === undefined) return
+  async function recordSignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
       if (!await settings.isAuthenticated(request)) return
       await tracker.track(request, reply)
     } catch (err) {
       request.log.warn({ err }, 'fastify-session-security: could not record the sign-in')
     }
+  }
+  // Callback style: the requests that saved no new session (nearly all) allocate no promise.
+  return function sessionSecuritySignIn (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    const session = request.session
+    if (session == null || stateOf(request).status === 'signed-in' || !session.isSaved?.() ||
+      session._session_security !== undefined || recorder.securityStore(request) === undefined) {
+      done()
+      return
+    }
+    recordSignIn(request, reply).then(done)
   }
 }
 

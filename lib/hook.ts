@@ -208,8 +208,11 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     // and a value in the future is rewritten as now: else it would stay 0 s idle for as long as
     // only passive requests, or requests that are not the user's, come.
     const repair = future || since === undefined
-    if (rule.isPassive(request)) return repair ? record(request, last, expireAfter, signedInAt) : undefined
     const due = repair || now - last >= activityResolutionMs
+    // Nothing to write and nothing to refuse: most requests end here, before the route's config
+    // (Fastify builds a new `routeOptions` object on each read) or the passive lists are looked at.
+    if (!due && !rule.mayBeRefused(request)) return undefined
+    if (rule.isPassive(request)) return repair ? record(request, last, expireAfter, signedInAt) : undefined
     if (rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt, last)
     if (repair) return record(request, last, expireAfter, signedInAt)
     return undefined

@@ -70,6 +70,11 @@ export interface ActivityRule {
   isPassive (request: FastifyRequest): boolean
   /** A request that is not passive counts as the user's activity (site and destination rules). */
   isUsersActivity (request: FastifyRequest): boolean
+  /**
+   * Whether `isUsersActivity` would refuse the request as another site's (and tell the refused
+   * channel): false for every request that this site sent or the user started.
+   */
+  mayBeRefused (request: FastifyRequest): boolean
   /** The ping may merge the idle time that the client reports. */
   mayReportActivity (request: FastifyRequest): boolean
 }
@@ -103,12 +108,17 @@ export function createActivityRule (settings: Settings): ActivityRule {
     return false
   }
 
+  function mayBeRefused (request: FastifyRequest): boolean {
+    const headers = request.headers
+    return !sentByThisSite(headers['sec-fetch-site']) && headers['sec-fetch-user'] !== '?1'
+  }
+
   return {
     isPassive,
+    mayBeRefused,
     isUsersActivity (request) {
-      const headers = request.headers
-      if (!sentByThisSite(headers['sec-fetch-site']) && headers['sec-fetch-user'] !== '?1') return refused(request)
-      return isNavigationOrOwnCall(headers['sec-fetch-dest'])
+      if (mayBeRefused(request)) return refused(request)
+      return isNavigationOrOwnCall(request.headers['sec-fetch-dest'])
     },
     mayReportActivity (request) {
       const headers = request.headers
