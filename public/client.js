@@ -64,7 +64,8 @@ let stopRunningClient
 export function start (options) {
   stop()
   const { warnAfter, expireAfter, absoluteIn } = options
-  if (!(warnAfter > 0 && expireAfter > warnAfter)) throw new TypeError('SessionSecurity: warnAfter and expireAfter must be numbers, expireAfter the larger')
+  // Finite: an endless expireAfter would make every end look near, and announce one at once.
+  if (!(warnAfter > 0 && expireAfter > warnAfter && expireAfter < Infinity)) throw new TypeError('SessionSecurity: warnAfter and expireAfter must be numbers, expireAfter the larger')
   if (absoluteIn !== undefined && !(absoluteIn >= 0)) throw new TypeError('SessionSecurity: absoluteIn must be a number of seconds')
   // A stray or injected tag must not make the page send its cookies elsewhere, or leave for a
   // javascript: address. (new URL throws a TypeError for what it cannot parse.)

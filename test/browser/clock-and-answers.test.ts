@@ -43,6 +43,25 @@ test('clocks and answers', async t => {
     t.equal(await app.signedIn(context), false, 'the server session is gone')
   })
 
+  t.test('an endless expireAfter (data-expire-after="Infinity" or "1e999") is refused, not a warning at once', async t => {
+    const { context, probe } = await newContext(t, browser)
+    await context.request.get(`${app.url}/login`)
+    const page = await context.newPage()
+    await page.goto(`${app.url}/page`)
+    const outcome = await page.evaluate(() => {
+      const client = (window as unknown as { SessionSecurity: { start: (options: object) => void, stop: () => void } }).SessionSecurity
+      try {
+        client.start({ pingUrl: '/session_security/ping/', warnAfter: 60, expireAfter: Infinity })
+        return 'started'
+      } catch (err) {
+        return (err as Error).name
+      }
+    })
+    await sleep(300)
+    t.equal(outcome, 'TypeError', 'start() refuses it')
+    t.same(probe.events.filter(event => event.type === 'warn'), [], 'no warning')
+  })
+
   for (const answer of ['null', '""', 'false', '[]', '"0"']) {
     t.test(`a ping answered ${answer}: the page leaves on its own clock`, async t => {
       const { context } = await newContext(t, browser)
