@@ -61,6 +61,7 @@ export const SIGNED_IN_FIELD = '_session_security_since'
 const ENDED_FIELD = '_session_security_ended'
 const ENDED_PREFIX = `{"${ENDED_FIELD}":"`
 /** A tombstone: exactly the marker that `end` writes, as the scripts' `tombstone_reason` reads it. */
+const MAX_TOMBSTONE_LENGTH = 64
 const TOMBSTONE = new RegExp(`^\\{"${ENDED_FIELD}":"([A-Za-z]+)"\\}$`)
 const REASONS: ReadonlySet<string> = new Set(['logout', 'idle', 'absolute', 'invalid'])
 
@@ -311,7 +312,8 @@ export class SessionSecurityStore extends EventEmitter {
       return answer(cb, err)
     }
     if (json === null) return answer(cb, null, null)
-    const tombstone = TOMBSTONE.exec(json)
+    // A tombstone is short; a session is checked by its length alone.
+    const tombstone = json.length <= MAX_TOMBSTONE_LENGTH ? TOMBSTONE.exec(json) : null
     if (tombstone !== null) {
       this.#endedInCallback = toReason(tombstone[1])
       try {
