@@ -14,7 +14,7 @@ async function writes (server: RedisServer): Promise<number> {
 
 async function burst (server: RedisServer, activityResolution: number, requests: number, gapMs = 0) {
   const redis = server.client()
-  const app = await buildApp({ redis, plugin: { expireAfter: 600, activityResolution } })
+  const app = await buildApp({ client: redis, plugin: { expireAfter: 600, activityResolution } })
   try {
     const cookie = await login(app)
     await app.inject({ url: '/page', headers: { cookie } })
@@ -63,7 +63,7 @@ test('concurrent requests that read the same old activity share one script call 
   const server = await startRedis()
   t.teardown(() => server.stop())
   const redis = server.client()
-  const app = await buildApp({ redis, store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }), plugin: { expireAfter: 600 } })
+  const app = await buildApp({ client: redis, store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }), plugin: { expireAfter: 600 } })
   t.teardown(() => app.close())
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })

@@ -22,7 +22,7 @@ function securityApp (t: Parameters<typeof startApp>[0], plugin: SessionSecurity
     logger: logStream,
     routes: app => {
       app.get('/guard', async (request, reply) => {
-        if (request.session.get('user' as never) == null) return reply.code(401).send({ expired: request.sessionExpiry })
+        if (request.session.get('user') == null) return reply.code(401).send({ expired: request.sessionExpiry })
         return { ok: true }
       })
       app.post('/logout', async request => {
@@ -51,10 +51,10 @@ test('absoluteTimeout: false keeps an active session; a function gives per-user 
   const { app, redis } = await securityApp(t, {
     warnAfter: 5,
     expireAfter: 10,
-    absoluteTimeout: request => (request.session.get('user' as never) as { role: string }).role === 'admin' ? 60 : 3600
+    absoluteTimeout: request => request.session.get('role') === 'admin' ? 60 : 3600
   })
-  const user = await login(app, '?role=user')
-  const admin = await login(app, '?role=admin')
+  const user = await login(app, { role: 'user' })
+  const admin = await login(app, { role: 'admin' })
   for (const cookie of [user, admin]) {
     await app.inject({ url: '/page', headers: { cookie } })
     const stored = JSON.parse(await redis.get(sessionKey(cookie)) as string)

@@ -132,7 +132,7 @@ test('ping', async t => {
   })
 
   t.test('idle time over 24 hours does not wrap around', async t => {
-    const long = await buildApp({ redis, plugin: { expireAfter: 200_000 } })
+    const long = await buildApp({ client: redis, plugin: { expireAfter: 200_000 } })
     t.teardown(() => long.close())
     const cookie = await login(long)
     await long.inject({ url: '/page', headers: { cookie } })

@@ -65,7 +65,7 @@ test('a store that fails to delete the session: a clear 500, and the session sta
   await admin.acl('SETUSER', 'nodel', 'on', '>pw', '~*', '&*', '+@all', '-del', '-unlink')
   const limited = new Redis({ port: server.port, host: '127.0.0.1', username: 'nodel', password: 'pw' })
   t.teardown(() => limited.disconnect())
-  const app = await buildApp({ redis: limited, plugin: { expireAfter: 10 } })
+  const app = await buildApp({ client: limited, plugin: { expireAfter: 10 } })
   t.teardown(() => app.close())
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })

@@ -13,6 +13,7 @@ import { RedisStore } from 'connect-redis'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 import sessionSecurity from '../../index.js'
+import { SECRET } from './app.js'
 import { CHROMIUM } from './browser.js'
 import { startRedis } from './redis.js'
 
@@ -38,14 +39,14 @@ export interface ClientApp {
 }
 
 /** One application, ready but not listening: serve it with serveApps(). */
-async function buildClientApp (store: unknown, { prefix = '', warnAfter, expireAfter, absoluteTimeout }: ClientAppOptions): Promise<FastifyInstance> {
+async function buildClientApp (store: fastifySession.SessionStore, { prefix = '', warnAfter, expireAfter, absoluteTimeout }: ClientAppOptions): Promise<FastifyInstance> {
   const app = Fastify()
   // The sign-out form posts an empty urlencoded body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, _body, done) => { done(null, {}) })
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
-    secret: 'a-test-secret-that-is-at-least-32-characters-long',
-    store: store as never,
+    secret: SECRET,
+    store,
     cookieName: `session${prefix.replace(/\W/g, '_')}`,
     rolling: false,
     saveUninitialized: false,
@@ -59,7 +60,7 @@ async function buildClientApp (store: unknown, { prefix = '', warnAfter, expireA
     returnToUrl: `${prefix}/bye`
   })
 
-  const signedIn = (request: FastifyRequest): boolean => request.session.get('user' as never) !== undefined
+  const signedIn = (request: FastifyRequest): boolean => request.session.get('user') !== undefined
   function page (request: FastifyRequest, reply: FastifyReply): string {
     reply.type('text/html; charset=utf-8')
     if (!signedIn(request)) return '<!doctype html><title>signed out</title><p id="signed-out">Signed out</p>'
@@ -73,7 +74,7 @@ async function buildClientApp (store: unknown, { prefix = '', warnAfter, expireA
   }
 
   app.get(`${prefix}/login`, async request => {
-    request.session.set('user' as never, { name: 'ann' } as never)
+    request.session.set('user', { id: 1, name: 'ann' })
     return { signedIn: true }
   })
   app.get(`${prefix}/page`, async (request, reply) => page(request, reply))

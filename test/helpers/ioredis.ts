@@ -1,6 +1,6 @@
 // The ioredis major that the Redis tests run on: 5 (the `ioredis` package) unless the environment
 // says IOREDIS_MAJOR=6 (the `ioredis-6` alias of ioredis 6, whose default protocol is RESP3). Test
-// helpers, fixtures and the instance processes they spawn (which inherit the environment) take
+// helpers and the instance processes they spawn (which inherit the environment) take
 // their Redis and Cluster constructors from here, so one test file runs on one major throughout.
 // The types are those of ioredis 5: the store is written against the API the two majors share.
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis'

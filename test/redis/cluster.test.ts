@@ -3,8 +3,8 @@
 import t from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { SessionSecurityStore } from '../../lib/store.js'
-import { idleLeavesActiveStays, slowReaderKeepsFastWrite, slowWriterDoesNotMoveActivityBack, ttlFollowsIdleTimeout } from '../fixtures/scenarios.js'
-import { threeInstancesAgree } from '../fixtures/multi.js'
+import { idleLeavesActiveStays, slowReaderKeepsFastWrite, slowWriterDoesNotMoveActivityBack, ttlFollowsIdleTimeout } from '../helpers/scenarios.js'
+import { threeInstancesAgree } from '../helpers/multi.js'
 
 const cluster = await startCluster()
 t.teardown(() => cluster.stop())

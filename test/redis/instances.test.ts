@@ -1,7 +1,7 @@
 // Several instances: three Fastify processes share one Redis (DESIGN.md section 6).
 import t from 'tap'
 import { startRedis } from '../helpers/redis.js'
-import { threeInstancesAgree } from '../fixtures/multi.js'
+import { threeInstancesAgree } from '../helpers/multi.js'
 
 const redis = await startRedis()
 t.teardown(() => redis.stop())

@@ -2,8 +2,8 @@
 // back, TTLs that follow the idle timeout, and the Redis commands that requests cost.
 import t from 'tap'
 import { startRedis } from '../helpers/redis.js'
-import { buildStoreApp, login, readActivity, sessionKey, setActivity } from '../fixtures/app.js'
-import { idleLeavesActiveStays, slowReaderKeepsFastWrite, slowWriterDoesNotMoveActivityBack, ttlFollowsIdleTimeout } from '../fixtures/scenarios.js'
+import { buildApp, login, readActivity, secondsAgo, sessionKey, writeActivity } from '../helpers/app.js'
+import { idleLeavesActiveStays, slowReaderKeepsFastWrite, slowWriterDoesNotMoveActivityBack, ttlFollowsIdleTimeout } from '../helpers/scenarios.js'
 
 const redis = await startRedis()
 t.teardown(() => redis.stop())
@@ -34,14 +34,15 @@ t.test('TTL follows the idle timeout', t => ttlFollowsIdleTimeout(t, client))
 t.test('an idle session leaves Redis, an active one stays', t => idleLeavesActiveStays(t, client))
 
 t.test('an expireAfter function: the TTL travels with each activity write', async t => {
-  const { app } = await buildStoreApp({
+  const app = await buildApp({
     client,
-    plugin: { warnAfter: 3, expireAfter: request => (request.session as unknown as { user?: string }).user === 'admin' ? 5 : 60 }
+    store: 'security',
+    plugin: { warnAfter: 3, expireAfter: request => request.session.get('user')?.name === 'admin' ? 5 : 60 }
   })
   t.teardown(() => app.close())
   for (const [user, max] of [['admin', 8000], ['bob', 63_000]] as const) {
-    const cookie = await login(app, user)
-    await setActivity(client, cookie, 2)
+    const cookie = await login(app, { user })
+    await writeActivity(client, cookie, secondsAgo(2))
     t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
     const ttl = await client.pttl(sessionKey(cookie))
     t.ok(ttl > max - 1000 && ttl <= max, `${user}: PTTL ${ttl}`)
@@ -49,10 +50,10 @@ t.test('an expireAfter function: the TTL travels with each activity write', asyn
 })
 
 t.test('Redis commands per request: one read; one script call per activityResolution', async t => {
-  const { app } = await buildStoreApp({ client, plugin: { warnAfter: 5, expireAfter: 600, activityResolution: 60 } })
+  const app = await buildApp({ client, store: 'security', plugin: { warnAfter: 5, expireAfter: 600, activityResolution: 60 } })
   t.teardown(() => app.close())
   const cookie = await login(app)
-  await setActivity(client, cookie, 61)
+  await writeActivity(client, cookie, secondsAgo(61))
   const before = await redis.commandStats()
   for (let i = 0; i < 20; i++) t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
   const after = await redis.commandStats()
@@ -61,11 +62,11 @@ t.test('Redis commands per request: one read; one script call per activityResolu
   t.equal(delta('evalsha') + delta('eval'), 1, 'one script call for 20 requests')
   t.equal(delta('get'), 20 + 1, '20 session reads, plus the script\'s own GET')
   t.equal(delta('set'), 1, 'the script\'s SET; @fastify/session wrote nothing')
-  t.ok(Date.now() - await readActivity(client, cookie) < 2000)
+  t.ok(Date.now() - Date.parse(await readActivity(client, cookie) as string) < 2000)
 })
 
 t.test('a session written by plain connect-redis (field not first) falls back, then is migrated', async t => {
-  const { app } = await buildStoreApp({ client, plugin: { warnAfter: 5, expireAfter: 10 } })
+  const app = await buildApp({ client, store: 'security', plugin: { warnAfter: 5, expireAfter: 10 } })
   t.teardown(() => app.close())
   const cookie = await login(app)
   const key = sessionKey(cookie)
@@ -78,7 +79,7 @@ t.test('a session written by plain connect-redis (field not first) falls back, t
   t.ok(Date.now() - Date.parse(JSON.parse(raw)._session_security) < 1500, 'activity recorded')
   t.same(JSON.parse(raw).list, [], 'application data kept')
   const before = await redis.commandStats()
-  await setActivity(client, cookie, 3)
+  await writeActivity(client, cookie, secondsAgo(3))
   t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 200)
   const after = await redis.commandStats()
   t.equal((after.evalsha ?? 0) - (before.evalsha ?? 0), 1, 'from then on, activity is one script call')

@@ -17,7 +17,7 @@ async function appWith (t: Parameters<typeof startApp>[0], plugin: SessionSecuri
     store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
     plugin: { expireAfter: 10, ...plugin },
     routes: app => {
-      app.get('/whoami', async request => ({ user: request.session.get('user' as never) ?? null }))
+      app.get('/whoami', async request => ({ user: request.session.get('user') ?? null }))
     }
   }))
 }
@@ -25,7 +25,7 @@ async function appWith (t: Parameters<typeof startApp>[0], plugin: SessionSecuri
 test('onExpire is called once for 20 concurrent requests of an expired session, with that session', async t => {
   const calls: Array<{ info: ExpireInfo, sessionUser: unknown }> = []
   const { app, redis } = await appWith(t, {
-    onExpire: (request, info) => { calls.push({ info, sessionUser: request.session.get('user' as never) }) }
+    onExpire: (request, info) => { calls.push({ info, sessionUser: request.session.get('user') }) }
   })
   for (let run = 0; run < 3; run++) {
     calls.length = 0
@@ -65,7 +65,7 @@ test('a throwing or rejecting onExpire is logged; the logout stands and nothing 
 test('isAuthenticated, logout and expireAfter that throw or reject answer 500 and crash nothing', async t => {
   // Each breaks only once the user is signed in and the flag is set, as a database that goes down would.
   let down = false
-  const signedIn = (request: import('fastify').FastifyRequest): boolean => request.session.get('user' as never) != null
+  const signedIn = (request: import('fastify').FastifyRequest): boolean => request.session.get('user') != null
   const cases: Array<[string, SessionSecurityOptions]> = [
     ['isAuthenticated rejects', { isAuthenticated: async request => { if (down) throw new Error('db down'); return signedIn(request) } }],
     ['isAuthenticated throws', { isAuthenticated: request => { if (down) throw new Error('db down'); return signedIn(request) } }],
@@ -118,7 +118,7 @@ test('a session that leaves the store mid-request: no user, no snippet, no data'
     plugin: {
       expireAfter: 60,
       isAuthenticated: async request => {
-        const authenticated = request.session.get('user' as never) != null
+        const authenticated = request.session.get('user') != null
         // Signed out in another tab after the session was loaded and before the activity write.
         if (deleteBeforeWrite !== undefined) await redis.del(deleteBeforeWrite)
         deleteBeforeWrite = undefined
@@ -127,7 +127,7 @@ test('a session that leaves the store mid-request: no user, no snippet, no data'
     },
     routes: app => {
       app.get('/dashboard', async request => ({
-        user: request.session.get('user' as never) ?? null,
+        user: request.session.get('user') ?? null,
         snippet: app.sessionSecurity.snippet(request)
       }))
     }

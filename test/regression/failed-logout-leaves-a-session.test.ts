@@ -20,7 +20,7 @@ test('a logout that destroys the session and then throws: the error handler stil
     },
     routes: app => {
       app.setErrorHandler(async (err, request, reply) => {
-        seen = request.session === null ? 'null' : String(request.session.get('user' as never) ?? 'anonymous')
+        seen = request.session === null ? 'null' : String(request.session.get('user') ?? 'anonymous')
         return reply.code(500).send({ message: (err as Error).message })
       })
     }

@@ -45,8 +45,8 @@ test('a session saved at sign-in and never used again leaves Redis within its id
   const redis = server.client()
   // One store instance shared by two applications with different idle timeouts.
   const store = new SessionSecurityStore({ client: redis, prefix: 'sess:' })
-  const short = await buildApp({ redis, store, plugin: { warnAfter: 5, expireAfter: () => 30 } })
-  const long = await buildApp({ redis, store, plugin: { warnAfter: 5, expireAfter: 3000 } })
+  const short = await buildApp({ client: redis, store, plugin: { warnAfter: 5, expireAfter: () => 30 } })
+  const long = await buildApp({ client: redis, store, plugin: { warnAfter: 5, expireAfter: 3000 } })
   t.teardown(() => short.close())
   t.teardown(() => long.close())
   const settle = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 100))
