@@ -1,4 +1,4 @@
-// Behaviour on each request (DESIGN.md section 5): expiry on ordinary pages, activity that keeps
+// Behaviour on each request (README "Usage" › "What happens on each request"): expiry on ordinary pages, activity that keeps
 // a session alive, passive requests, bad stored values, logout, per-request timeouts.
 import Fastify from 'fastify'
 import { test } from 'tap'

@@ -1,4 +1,4 @@
-// Store writes are coalesced by activityResolution (DESIGN.md section 6, first point), counted
+// Store writes are coalesced by activityResolution (README "Options"), counted
 // from Redis itself (INFO commandstats), not from a mock.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'

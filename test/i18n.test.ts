@@ -1,4 +1,4 @@
-// The dialog's languages (DESIGN.md 7): every locale complete, Accept-Language negotiation,
+// The dialog's languages (README "Browser client" › "Languages"): every locale complete, Accept-Language negotiation,
 // unknown locales fall back to English.
 import { test } from 'tap'
 import { DEFAULT_LOCALE, LOCALES, matchLocale, messagesFor, negotiateLocale } from '../lib/i18n.js'

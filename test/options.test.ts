@@ -1,5 +1,5 @@
 // Options are checked at registration: app.ready() rejects with a typed error, never later and
-// never silently (DESIGN.md section 3, 5.6).
+// never silently (README "Options", "Error codes").
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import Fastify from 'fastify'

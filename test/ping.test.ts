@@ -1,4 +1,4 @@
-// The ping route (DESIGN.md 5.1, 5.2): the original's table, and every kind of bad input.
+// The ping route (README "Ping protocol"): the original's table, and every kind of bad input.
 import { test } from 'tap'
 import { buildApp, login, readActivity, secondsAgo, sessionKey, startApp, writeActivity } from './helpers/app.js'
 

@@ -1,4 +1,4 @@
-// The page snippet (DESIGN.md 7): empty for anonymous requests (and for a request that the hook
+// The page snippet (README "Browser client" › "The snippet"): empty for anonymous requests (and for a request that the hook
 // has just logged out), everything written into HTML escaped, nonce, locale, data attributes.
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'

@@ -1,4 +1,4 @@
-// Unsaved changes (DESIGN.md 7, issue 3): a page with an edited form asks before leaving, a saved
+// Unsaved changes (README "Browser client" › "What it does"): a page with an edited form asks before leaving, a saved
 // form does not, and an expiry leaves without asking even with an edited form.
 import { test } from 'tap'
 import type { Dialog } from 'playwright-core'

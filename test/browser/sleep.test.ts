@@ -1,4 +1,4 @@
-// A laptop that sleeps (DESIGN.md 7, issue 3): the page's timers stop (Playwright's clock, paused)
+// A laptop that sleeps (README "Browser client" › "What it does"): the page's timers stop (Playwright's clock, paused)
 // while real time passes for the server; on waking the page's clock jumps ahead without firing
 // timers, and the page comes back to the foreground. It must check at once: past expireAfter it
 // leaves without showing the dashboard; between warnAfter and expireAfter it warns at once.

@@ -1,4 +1,4 @@
-// Several tabs of one browser (DESIGN.md 7, issue 3): the warning shows in every tab and activity
+// Several tabs of one browser (README "Browser client" › "What it does"): the warning shows in every tab and activity
 // in one hides it in all; activity in one tab keeps another from warning, and an expiry in one
 // takes every tab away at once, without those tabs hearing from the server: their pings are held
 // by the test (recorded, never answered), so what they do they learned from the other tab.

@@ -1,4 +1,4 @@
-// One tab against the demo (DESIGN.md 7, issue 3): the snippet is absent for anonymous pages; the
+// One tab against the demo (README "Browser client" › "What it does"): the snippet is absent for anonymous pages; the
 // warning opens after warnAfter as an accessible modal with a countdown; activity hides it and
 // pings at once; activity before warnAfter postpones it; expiry goes to returnToUrl and the server
 // has logged the user out. Every page runs under the demo's CSP (default-src 'self') with no

@@ -1,4 +1,4 @@
-// Several instances: three Fastify processes share one Redis (DESIGN.md section 6).
+// Several instances: three Fastify processes share one Redis (README "Scaling and Redis" › "Several instances").
 import t from 'tap'
 import { startRedis } from '../helpers/redis.js'
 import { threeInstancesAgree } from '../helpers/multi.js'
