@@ -3,7 +3,6 @@
 // instances in this process, which (with the redis-servers) is pinned to CPU 0. Sharing one CPU
 // and one window, the two servers see the same noise; the ratio within a duel cancels most of it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism, cpus, loadavg } from 'node:os'
@@ -14,6 +13,7 @@ import { DUELS, type Duel, type Scenario, type Settings } from './config.js'
 import { startRedis, type BenchRedis, type CommandStat } from './redis.js'
 import type { DriverMessage, Sample, ServerMessage } from './server.js'
 import { seededRandom, shuffle, type Counts, type DuelCounts } from './stats.js'
+import { stopProcess } from '../test/helpers/process.js'
 
 const SERVER_CPU = '1'
 const DRIVER_CPU = '0'
@@ -99,14 +99,8 @@ function git (...args: string[]): string {
 }
 
 async function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
   // Disconnecting lets the server close and write its profile; a kill is the fallback.
-  if (child.connected) child.disconnect()
-  else child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  await exited
-  clearTimeout(timer)
+  await stopProcess(child, { disconnect: true, killAfterMs: 10_000 })
 }
 
 async function startServer (scenario: Scenario, redis: BenchRedis, pinned: boolean, profileDir: string | undefined): Promise<Server> {

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { Cluster, Redis } from './ioredis.js'
+import { stopProcess } from './process.js'
 import { spawnRedis, waitForRedis } from './redis.js'
 
 const run = promisify(execFile)
@@ -53,12 +54,7 @@ export async function startCluster (): Promise<RedisCluster> {
   const clients: Cluster[] = []
   async function stop (): Promise<void> {
     for (const c of clients) c.disconnect()
-    await Promise.all(children.map(async child => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill('SIGKILL')
-      await exited
-    }))
+    await Promise.all(children.map(child => stopProcess(child, { signal: 'SIGKILL' })))
     await rm(dir, { recursive: true, force: true })
   }
   try {

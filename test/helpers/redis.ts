@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from './ioredis.js'
+import { stopProcess } from './process.js'
 
 export interface RedisServer {
   port: number
@@ -68,10 +69,7 @@ export async function startRedis (extraArgs: string[] = []): Promise<RedisServer
   const clients: Redis[] = []
 
   async function kill (): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
+    await stopProcess(child, { signal: 'SIGKILL' })
   }
 
   return {
