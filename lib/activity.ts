@@ -72,8 +72,9 @@ class RecentWrites {
   }
 
   forget (sessionId: string, write: RecentWrite): void {
-    if (this.#current.get(sessionId) === write) this.#current.delete(sessionId)
-    if (this.#previous.get(sessionId) === write) this.#previous.delete(sessionId)
+    for (const writes of [this.#current, this.#previous]) {
+      if (writes.get(sessionId) === write) writes.delete(sessionId)
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { idleSeconds, parseActivity } from './clock.js'
 import { CrossSiteCookieError, LogoutFailedError, PersistentCookieError } from './errors.js'
 import { absoluteTimeoutFor, expireAfterFor, isThenable, type Settings } from './options.js'
 import { newSession } from './session.js'
-import { activitySeen, sessionLost, signedIn, signedOut, stateOf } from './state.js'
+import { activitySeen, sessionLost, signedIn, signedOut, type SignedIn } from './state.js'
 import type { EndReason, RecordResult } from './store.js'
 import type { ExpireReason } from '../types/index.js'
 import type { ActivityRule } from './user-activity.js'
@@ -27,8 +27,8 @@ export interface HookParts {
   fastify: FastifyInstance
 }
 
-/** Sessions ended in this process lately, for stores without tombstones: onExpire once per session here. */
-const RECENT_LIMIT = 10_000
+/** How long this process remembers a session it ended, for stores without tombstones: onExpire once per session here. */
+const REMEMBER_ENDED_MS = 600_000
 
 /** A cookie that outlives the browser, or that other sites' requests carry. */
 export function cookieProblem (cookie: { originalMaxAge?: number | null, expires?: Date | null, sameSite?: unknown } | undefined): Error | undefined {
@@ -55,13 +55,13 @@ export interface Tracker {
    * Records activity at `at` for a signed-in request (the ping's merge); afterwards the request's
    * state tells whether it is still signed in (the store may say the session ended meanwhile).
    */
-  recordActivity (request: FastifyRequest, at: number): Promise<void> | undefined
+  recordActivity (request: FastifyRequest, state: SignedIn, at: number): Promise<void> | undefined
 }
 
 export function createTracker ({ settings, recorder, rule, fastify }: HookParts): Tracker {
   const { activityResolutionMs, onExpire, insecure } = settings
   const { clock } = recorder
-  const endedHere = new Map<string, true>()
+  const endedHere = new Set<string>()
 
   /**
    * Claims the end of a session: true for exactly one of the requests that end it. With
@@ -72,8 +72,9 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     const sessionId = request.session.sessionId
     if (store !== undefined) return (await store.end(sessionId, reason)).status !== 'already-ended'
     if (endedHere.has(sessionId)) return false
-    endedHere.set(sessionId, true)
-    if (endedHere.size > RECENT_LIMIT) endedHere.delete(endedHere.keys().next().value as string)
+    endedHere.add(sessionId)
+    // Remembered as long as a tombstone would be; expiries are rare, one timer each is cheap.
+    setTimeout(() => endedHere.delete(sessionId), REMEMBER_ENDED_MS).unref()
     return true
   }
 
@@ -264,9 +265,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
   return {
     onRequest: sessionSecurityOnRequest,
     track,
-    recordActivity (request, at) {
-      const state = stateOf(request)
-      if (state.status !== 'signed-in') return undefined
+    recordActivity (request, state, at) {
       return record(request, at, state.expireAfter, 0)
     }
   }

@@ -24,7 +24,7 @@ export function createPingHandler (tracker: Tracker, rule: ActivityRule, clock: 
       // answer must never tell the browser of activity that the server does not have. Activity
       // reported after the session's end never counts: the hook found the session alive, but the
       // application's preHandler hooks may hold this handler past that end.
-      if (merged > before.lastActivity && merged < sessionEnd(before)) await tracker.recordActivity(request, merged)
+      if (merged > before.lastActivity && merged < sessionEnd(before)) await tracker.recordActivity(request, before, merged)
     }
     const after = stateOf(request)
     if (after.status !== 'signed-in') return LOGOUT
