@@ -213,10 +213,9 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     // Nothing to write and nothing to refuse: most requests end here, before the route's config
     // (Fastify builds a new `routeOptions` object on each read) or the passive lists are looked at.
     if (!due && !rule.mayBeRefused(request)) return undefined
-    if (rule.isPassive(request)) return repair ? record(request, last, expireAfter, signedInAt) : undefined
-    if (rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt, last)
-    if (repair) return record(request, last, expireAfter, signedInAt)
-    return undefined
+    // Passive requests are never looked at as the user's activity (nor refused as another site's).
+    if (!rule.isPassive(request) && rule.isUsersActivity(request) && due) return record(request, now, expireAfter, signedInAt, last)
+    return repair ? record(request, last, expireAfter, signedInAt) : undefined
   }
 
   function afterAuthentication (request: FastifyRequest, reply: FastifyReply, authenticated: unknown, done: Done): void {
