@@ -29,7 +29,7 @@ test('activity on each request', async t => {
   async function loggedIn (idle?: number): Promise<string> {
     const cookie = await login(app)
     await app.inject({ url: '/page', headers: { cookie } })
-    if (idle !== undefined) await writeActivity(redis, cookie, secondsAgo(idle))
+    if (idle !== undefined) await writeActivity(redis, cookie, secondsAgo(idle + 0.5))
     return cookie
   }
 
@@ -83,7 +83,7 @@ test('activity on each request', async t => {
   t.test('browsing without any client script keeps the session alive', async t => {
     const cookie = await loggedIn()
     for (let i = 0; i < 3; i++) {
-      await writeActivity(redis, cookie, secondsAgo(8))
+      await writeActivity(redis, cookie, secondsAgo(8.5))
       const response = await app.inject({ url: '/page', headers: { cookie } })
       t.equal(response.statusCode, 200)
       t.ok(ageOf(await readActivity(redis, cookie)) < 1000, 'activity moved to now')
@@ -135,14 +135,14 @@ test('activity on each request', async t => {
       [{ 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }, true],
       [{}, true]
     ] as const) {
-      const before = secondsAgo(5)
+      const before = secondsAgo(5.5)
       await writeActivity(redis, cookie, before)
       const response = await app.inject({ url: '/page', headers: { cookie, ...headers } })
       t.equal(response.statusCode, 200)
       const moved = await readActivity(redis, cookie) !== before
       t.equal(moved, counts, `${JSON.stringify(headers)} ${counts ? 'is' : 'is not'} activity`)
     }
-    await writeActivity(redis, cookie, secondsAgo(10))
+    await writeActivity(redis, cookie, secondsAgo(10.5))
     await app.inject({ url: '/page', headers: { cookie, 'sec-fetch-site': 'cross-site' } })
     t.equal(await redis.exists(sessionKey(cookie)), 0, 'and expiry still applies to them')
   })
@@ -156,7 +156,7 @@ test('activity on each request', async t => {
   t.test('the application data survives activity writes', async t => {
     const cookie = await loggedIn()
     await app.inject({ url: '/cart?item=book', headers: { cookie } })
-    await writeActivity(redis, cookie, secondsAgo(3))
+    await writeActivity(redis, cookie, secondsAgo(3.5))
     await app.inject({ url: '/page', headers: { cookie } })
     const session = await readSession(redis, cookie)
     t.equal(session?.cart, 'book')
@@ -176,7 +176,7 @@ test('expireAfter as a function of the request', async t => {
   const user = await login(app, { user: 'bob' })
   for (const cookie of [admin, user]) {
     await app.inject({ url: '/page', headers: { cookie } })
-    await writeActivity(redis, cookie, secondsAgo(6))
+    await writeActivity(redis, cookie, secondsAgo(6.5))
   }
   t.equal((await app.inject({ url: '/page', headers: { cookie: admin } })).statusCode, 401, 'the admin times out after 5 s')
   t.equal((await app.inject({ url: '/page', headers: { cookie: user } })).statusCode, 200, 'the user keeps 600 s')
@@ -256,7 +256,7 @@ test('a custom logout is used, and its failure is an error', async t => {
   })
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
-  await writeActivity(redis, cookie, secondsAgo(20))
+  await writeActivity(redis, cookie, secondsAgo(20.5))
   fail = true
   t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 500, 'a failing logout is not a silent pass')
   fail = false

@@ -100,7 +100,7 @@ test('reasons: the ending request, a later request with the dead cookie, the pin
   const { app, redis } = await securityApp(t, { warnAfter: 5, expireAfter: 10, clearSiteData: ['cookies', 'storage'] })
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
-  await writeActivity(redis, cookie, secondsAgo(12))
+  await writeActivity(redis, cookie, secondsAgo(12.5))
 
   const ending = await app.inject({ url: '/guard', headers: { cookie } })
   t.equal(ending.statusCode, 401)
@@ -153,7 +153,7 @@ test('operators: the channels publish once per expiry and per refused activity; 
   t.equal(refused.length, 1, 'a cross-site request is refused as activity, once')
   t.match(refused[0], { request: { url: '/page' } })
 
-  await writeActivity(redis, cookie, secondsAgo(11))
+  await writeActivity(redis, cookie, secondsAgo(11.5))
   await Promise.all([1, 2, 3].map(() => app.inject({ url: '/page', headers: { cookie } })))
   t.equal(expired.length, 1, 'one expiry published for three concurrent requests')
   t.match(expired[0], { reason: 'idle', idleFor: 11, request: { url: '/page' } })

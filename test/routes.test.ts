@@ -31,7 +31,7 @@ test('static assets', async t => {
 
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
-  await writeActivity(redis, cookie, secondsAgo(3))
+  await writeActivity(redis, cookie, secondsAgo(3.5))
   const before = await readActivity(redis, cookie)
   await app.inject({ url: '/ss/static/session-security.js', headers: { cookie } })
   t.equal(await readActivity(redis, cookie), before, 'assets are passive')
@@ -69,7 +69,7 @@ test('a store that fails to delete the session: a clear 500, and the session sta
   t.teardown(() => app.close())
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
-  await writeActivity(admin, cookie, secondsAgo(30))
+  await writeActivity(admin, cookie, secondsAgo(30.5))
   const response = await app.inject({ url: '/page', headers: { cookie } })
   t.equal(response.statusCode, 500)
   t.match(response.json().message, /NOPERM|permission/i)

@@ -211,7 +211,11 @@ export async function writeActivity (client: Client, cookie: string, value: unkn
   await client.set(key, sessionSerializer.stringify(session), 'KEEPTTL')
 }
 
-/** The ISO string of `seconds` ago. */
+/**
+ * The ISO string of `seconds` ago. Tests that expect n whole seconds of idle write n.5: the plugin
+ * counts on Redis's clock, whose offset it knows to within half a round trip, so a value written
+ * exactly n seconds ago can read as n - 1 on a loaded machine.
+ */
 export function secondsAgo (seconds: number): string {
   return new Date(Date.now() - seconds * 1000).toISOString()
 }

@@ -125,6 +125,10 @@ export async function startClientApps (t: Teardown, options: ClientAppOptions[])
 
 /** Starts a server on a free port of host, closed when the test ends; resolves to its origin. */
 export async function listen (t: Teardown, server: Server, host: string): Promise<string> {
+  // Playwright's request context reuses its connections and does not retry a request that meets
+  // a connection the server is closing, as a browser does: with Node's default 5 s keep-alive, a
+  // check about 5 s after the sign-in met ECONNRESET under load. Keep idle connections open.
+  server.keepAliveTimeout = 120_000
   server.listen(0, host)
   await once(server, 'listening')
   t.teardown(() => {

@@ -28,7 +28,7 @@ async function deletedMidRequest (t: Test) {
   await app.inject({ url: '/page', headers: { cookie } })
   const key = sessionKey(cookie)
   const stored = JSON.parse(await redis.get(key) as string)
-  stored._session_security = secondsAgo(5)
+  stored._session_security = secondsAgo(5.5)
   await redis.set(key, JSON.stringify(stored), 'KEEPTTL')
   deleteFirst = key
   return { app, redis, cookie, key }

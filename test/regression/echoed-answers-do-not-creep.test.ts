@@ -22,10 +22,15 @@ test('two tabs of the original client echoing answers do not extend a session pa
   const stop = new AbortController()
 
   /** A tab: its page load is a request (the user's activity), then the original client runs. */
-  async function tab (loadedAfterMs: number): Promise<void> {
-    await sleep(loadedAfterMs)
-    await app.inject({ url: '/page', headers: { cookie } })
-    let last = lastActivity = Date.now()
+  function tab (loadedAfterMs: number): { loaded: Promise<void>, done: Promise<void> } {
+    const loaded = sleep(loadedAfterMs)
+      .then(() => app.inject({ url: '/page', headers: { cookie } }))
+      .then(() => { lastActivity = Math.max(lastActivity, Date.now()) })
+    return { loaded, done: loaded.then(runOriginalClient) }
+  }
+
+  async function runOriginalClient (): Promise<void> {
+    let last = Date.now()
     while (!stop.signal.aborted) {
       const idle = Math.floor((Date.now() - last) / 1000)
       if (idle >= EXPIRE_AFTER) return
@@ -40,10 +45,12 @@ test('two tabs of the original client echoing answers do not extend a session pa
   }
 
   const tabs = [tab(0), tab(350)]
-  await sleep(1000)
+  // Both page loads must be done before the last activity is known: on a loaded machine the
+  // second one can take longer than any fixed wait.
+  await Promise.all(tabs.map(({ loaded }) => loaded))
   await sleep(lastActivity + EXPIRE_AFTER * 1000 + 250 - Date.now())
   const probe = await app.inject({ url: PING, headers: { cookie } })
   stop.abort()
-  await Promise.all(tabs)
+  await Promise.all(tabs.map(({ done }) => done))
   t.equal(probe.body, '"logout"', `${EXPIRE_AFTER}.25 s after the last activity the session is over`)
 })

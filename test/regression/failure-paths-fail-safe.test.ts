@@ -49,7 +49,7 @@ test('a failed activity write is not shared: the next request writes again', asy
     return { store, plugin: { expireAfter: 60 } }
   })
   const cookie = await login(app)
-  const old = secondsAgo(5)
+  const old = secondsAgo(5.5)
   await writeActivity(redis, cookie, old)
   store.failNext = true
   t.equal((await app.inject({ url: '/page', headers: { cookie } })).statusCode, 500, 'a clear failure')
@@ -77,7 +77,7 @@ test('a session ended while its activity was written: anonymous, and told why', 
     }
   })
   const cookie = await login(app)
-  await writeActivity(redis, cookie, secondsAgo(5))
+  await writeActivity(redis, cookie, secondsAgo(5.5))
   const store = new SessionSecurityStore({ client: redis as Redis, prefix: 'sess:' })
   endFirst = { store, sid: sessionKey(cookie).slice('sess:'.length), reason: 'logout' }
   const response = await app.inject({ url: '/who', headers: { cookie } })
@@ -123,7 +123,7 @@ test('an absoluteTimeout function that returns no number of seconds answers 500'
 test('a path that cannot be decoded never counts as activity', async t => {
   const { app, redis } = await startApp(t, { store: 'security', plugin: { expireAfter: 60, passiveUrls: ['/api/status'] } })
   const cookie = await login(app)
-  const old = secondsAgo(5)
+  const old = secondsAgo(5.5)
   await writeActivity(redis, cookie, old)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo

@@ -23,7 +23,7 @@ test('a passive pattern matches the path the router routes, percent-escapes and 
     ['/page', 200, true]
   ]
   for (const [url, status, counts] of cases) {
-    const old = secondsAgo(5)
+    const old = secondsAgo(5.5)
     await writeActivity(redis, cookie, old)
     const response = await app.inject({ url, headers: { cookie } })
     t.equal(response.statusCode, status, `${url} routed`)

@@ -15,7 +15,7 @@ test('a sign-in with the cookie of an ended session gets its first activity and 
   }))
   const cookie = await login(app)
   await app.inject({ url: '/page', headers: { cookie } })
-  await writeActivity(redis, cookie, secondsAgo(11))
+  await writeActivity(redis, cookie, secondsAgo(11.5))
 
   // Ended by an earlier request (a tombstone), then by the sign-in request itself.
   const endedBefore = (await app.inject({ url: '/page', headers: { cookie } })).headers['session-expired']
@@ -23,7 +23,7 @@ test('a sign-in with the cookie of an ended session gets its first activity and 
   const again = await app.inject({ url: '/login', headers: { cookie } })
   const other = await login(app)
   await app.inject({ url: '/page', headers: { cookie: other } })
-  await writeActivity(redis, other, secondsAgo(11))
+  await writeActivity(redis, other, secondsAgo(11.5))
   const endedHere = await app.inject({ url: '/login', headers: { cookie: other } })
   t.equal(endedHere.headers['session-expired'], 'idle', 'the sign-in request ended the old session itself')
 
