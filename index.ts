@@ -43,13 +43,21 @@ function sessionExpiry (this: FastifyRequest): SessionExpiry | null {
 }
 
 /**
- * The response tells the browser and API clients what happened: `Session-Expired` when the
- * session ended (here or before), `Clear-Site-Data` when this request ended it, and `no-store` on
- * pages that include the client, so that Back never shows them from the HTTP cache.
+ * One onSend hook, after @fastify/session's (which saves the session). A sign-in saved a new
+ * session in this request: its first activity is written now, with the idle TTL of this user, so
+ * a session that is never used again leaves Redis within the idle timeout. (The request may have
+ * come with the cookie of a session that ended: the browser keeps it after an expiry, and the
+ * sign-in page is where it goes next; what counts is the session saved now.) Then the response
+ * tells the browser and API clients what happened: `Session-Expired` when the session ended (here
+ * or before), `Clear-Site-Data` when this request ended it, and `no-store` on pages that include
+ * the client, so that Back never shows them from the HTTP cache. One hook and no onResponse hook:
+ * Fastify runs a hook chain per request for each kind of hook that has any, and the application
+ * without this plugin has onSend hooks already (@fastify/session's) but no onResponse hook.
  */
-function createOnSend (settings: Settings) {
+function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: ReturnType<typeof createTracker>) {
   const { clearSiteData, noStore } = settings
-  return function sessionSecurityOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+
+  function tell (request: FastifyRequest, reply: FastifyReply): void {
     const state = stateOf(request)
     if (state.status === 'signed-out') {
       reply.header('session-expired', state.reason)
@@ -57,17 +65,14 @@ function createOnSend (settings: Settings) {
     } else if (noStore && snippetRendered(request) && !reply.hasHeader('cache-control')) {
       reply.header('cache-control', 'no-store')
     }
-    done(null, payload)
   }
-}
 
-/**
- * A sign-in saved a new session in this request: its first activity is written now, with the idle
- * TTL of this user, so a session that is never used again leaves Redis within the idle timeout.
- * The request may have come with the cookie of a session that ended (the browser keeps it after an
- * expiry, and the sign-in page is where it goes next): what counts is the session saved now.
- */
-function createOnResponse (settings: Settings, recorder: ActivityRecorder, tracker: ReturnType<typeof createTracker>) {
+  function savedNewSignIn (request: FastifyRequest): boolean {
+    const session = request.session
+    return session != null && stateOf(request).status !== 'signed-in' && session.isSaved?.() === true &&
+      session._session_security === undefined && recorder.securityStore(request) !== undefined
+  }
+
   async function recordSignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
       if (!await settings.isAuthenticated(request)) return
@@ -76,15 +81,19 @@ function createOnResponse (settings: Settings, recorder: ActivityRecorder, track
       request.log.warn({ err }, 'fastify-session-security: could not record the sign-in')
     }
   }
+
   // Callback style: the requests that saved no new session (nearly all) allocate no promise.
-  return function sessionSecuritySignIn (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-    const session = request.session
-    if (session == null || stateOf(request).status === 'signed-in' || !session.isSaved?.() ||
-      session._session_security !== undefined || recorder.securityStore(request) === undefined) {
-      done()
+  return function sessionSecurityOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+    tell(request, reply)
+    if (!savedNewSignIn(request)) {
+      done(null, payload)
       return
     }
-    recordSignIn(request, reply).then(done)
+    recordSignIn(request, reply).then(() => {
+      // The sign-in's own write may have ended it (a kept sign-in instant already past the absolute end).
+      tell(request, reply)
+      done(null, payload)
+    })
   }
 }
 
@@ -106,8 +115,7 @@ const sessionSecurity: FastifyPluginCallback<SessionSecurityOptions> = function 
   decorateState(fastify)
   fastify.decorateRequest('sessionExpiry', { getter: sessionExpiry })
   fastify.addHook('onRequest', tracker.onRequest)
-  fastify.addHook('onSend', createOnSend(settings))
-  fastify.addHook('onResponse', createOnResponse(settings, recorder, tracker))
+  fastify.addHook('onSend', createOnSend(settings, recorder, tracker))
   registerRoutes(fastify, settings, createPingHandler(tracker, rule, recorder.clock))
   fastify.decorate('sessionSecurity', Object.freeze({
     snippet: createSnippet(settings, version, recorder.clock),

@@ -43,7 +43,7 @@ export interface Gate {
   release: () => void
 }
 
-/** For each application: its gates, and how to wait until its requests have finished their onResponse hooks. */
+/** For each application: its gates, and how to wait until its requests have finished all their hooks. */
 const harness = new WeakMap<FastifyInstance, {
   gates: Map<string, { enter: () => void, wait: Promise<void> }>
   settled: () => Promise<void>
@@ -70,7 +70,7 @@ export async function buildApp ({ client, store, plugin = {}, session = {}, rout
   })
   await app.register(sessionSecurity, plugin)
 
-  // Added after the plugin's hooks, so they run after its onResponse hook has finished.
+  // Added after the plugin's hooks, so they run after its hooks have finished.
   const inFlight = new Set<Promise<void>>()
   const finish = new WeakMap<FastifyRequest, () => void>()
   app.addHook('onRequest', (request, _reply, done) => {
@@ -157,8 +157,8 @@ export function gate (app: FastifyInstance, name: string): Gate {
 }
 
 /**
- * Resolves when the application's requests so far have finished their onResponse hooks: the
- * plugin writes a sign-in's first activity (and the idle TTL) there, after inject() has resolved.
+ * Resolves when the application's requests so far have finished their onResponse hooks, which
+ * run after inject() has resolved (a test's own hooks may still be at work there).
  */
 export async function settled (app: FastifyInstance): Promise<void> {
   await harness.get(app)?.settled()
@@ -180,7 +180,7 @@ export function sessionKey (cookie: string): string {
   return PREFIX + signed.slice(0, signed.lastIndexOf('.'))
 }
 
-/** Signs in (alice, role user, unless told), and waits for the sign-in's onResponse hooks (its first activity write). */
+/** Signs in (alice, role user, unless told), and waits until the sign-in request has finished all its hooks. */
 export async function login (app: FastifyInstance, who: { user?: string, role?: string } = {}): Promise<string> {
   const query = new URLSearchParams(who as Record<string, string>).toString()
   const cookie = sessionCookie(await app.inject({ url: query === '' ? '/login' : `/login?${query}` }))

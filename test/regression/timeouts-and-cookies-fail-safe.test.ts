@@ -1,7 +1,7 @@
 // Smaller guarantees: the default warning leaves at least 20 s to react where the timeout allows;
 // a cross-site session cookie is refused; a session saved at sign-in and never used again leaves
 // Redis within its own idle timeout, even when expireAfter is a function, and two applications
-// that share one store instance keep their own TTLs.
+// that share one store instance keep their own TTLs; the sign-in answer leaves once they are written.
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import Fastify from 'fastify'
@@ -9,7 +9,7 @@ import { test } from 'tap'
 import sessionSecurity from '../../index.js'
 import { defaultWarnAfter } from '../../lib/options.js'
 import { SessionSecurityStore } from '../../lib/store.js'
-import { SECRET, buildApp, login, sessionKey } from '../helpers/app.js'
+import { SECRET, buildApp, login, readSession, sessionCookie, sessionKey } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis.js'
 
 test('the default warnAfter: a lead of 10%, at least 20 s where the timeout allows, never below 1', async t => {
@@ -49,14 +49,28 @@ test('a session saved at sign-in and never used again leaves Redis within its id
   const long = await buildApp({ client: redis, store, plugin: { warnAfter: 5, expireAfter: 3000 } })
   t.teardown(() => short.close())
   t.teardown(() => long.close())
-  const settle = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 100))
-
   const a = await login(short)
   const b = await login(long)
   const c = await login(short)
-  await settle()
   const ttl = async (cookie: string): Promise<number> => redis.ttl(sessionKey(cookie))
   t.ok(await ttl(a) > 25 && await ttl(a) <= 35, `expireAfter function: ${await ttl(a)} s, not a day`)
   t.ok(await ttl(b) > 2990 && await ttl(b) <= 3005, `the other application keeps its own: ${await ttl(b)} s`)
   t.ok(await ttl(c) > 25 && await ttl(c) <= 35, `and the first keeps its own after it: ${await ttl(c)} s`)
+})
+
+test('the sign-in response leaves after its first activity and idle TTL are written', async t => {
+  // A browser sends its next request as soon as the sign-in's answer arrives; that request, on
+  // any instance, must find the session in its final form.
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  const redis = server.client()
+  const app = await buildApp({ client: redis, store: 'security', plugin: { warnAfter: 5, expireAfter: 30 } })
+  t.teardown(() => app.close())
+  const cookie = sessionCookie(await app.inject({ url: '/login' }))
+  if (cookie === undefined) throw new Error('login set no cookie')
+  const stored = await readSession(redis, cookie)
+  t.type(stored?._session_security, 'string', 'the first activity is stored when the answer arrives')
+  t.type(stored?._session_security_since, 'number', 'and the sign-in instant')
+  const ttl = await redis.ttl(sessionKey(cookie))
+  t.ok(ttl > 25 && ttl <= 35, `and the idle TTL: ${ttl} s`)
 })
