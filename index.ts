@@ -43,16 +43,16 @@ function sessionExpiry (this: FastifyRequest): SessionExpiry | null {
 }
 
 /**
- * One onSend hook, after @fastify/session's (which saves the session). A sign-in saved a new
- * session in this request: its first activity is written now, with the idle TTL of this user, so
- * a session that is never used again leaves Redis within the idle timeout. (The request may have
- * come with the cookie of a session that ended: the browser keeps it after an expiry, and the
- * sign-in page is where it goes next; what counts is the session saved now.) Then the response
- * tells the browser and API clients what happened: `Session-Expired` when the session ended (here
- * or before), `Clear-Site-Data` when this request ended it, and `no-store` on pages that include
- * the client, so that Back never shows them from the HTTP cache. One hook and no onResponse hook:
- * Fastify runs a hook chain per request for each kind of hook that has any, and the application
- * without this plugin has onSend hooks already (@fastify/session's) but no onResponse hook.
+ * One onSend hook, after @fastify/session's (which saves the session). A sign-in (or a rotation of
+ * the session id) saved a session without a last activity in this request: its first activity is
+ * written now, with the idle TTL of this user, so a session that is never used again leaves Redis
+ * within the idle timeout. (The request may have come with the cookie of a session that ended: the
+ * browser keeps it after an expiry, and the sign-in page is where it goes next; what counts is the
+ * session saved now.) The response tells the browser and API clients what happened:
+ * `Session-Expired` when the session ended (here or before), `Clear-Site-Data` when this request
+ * ended it, and `no-store` on pages that include the client, so that Back never shows them from
+ * the HTTP cache. No onResponse hook: with one, Fastify sets up response listeners and runs a hook
+ * chain on every request, which an application on @fastify/session alone does not pay.
  */
 function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: ReturnType<typeof createTracker>) {
   const { clearSiteData, noStore } = settings
@@ -67,10 +67,16 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
     }
   }
 
-  function savedNewSignIn (request: FastifyRequest): boolean {
+  /**
+   * The request saved a session that has no last activity: a sign-in, or a signed-in request that
+   * rotated the session id (`regenerate()` without the plugin's fields). Either way the saved key
+   * must get its activity and idle TTL now: a session with none would count as a new sign-in on
+   * its next request, however late, and never be idle.
+   */
+  function savedWithoutActivity (request: FastifyRequest): boolean {
     const session = request.session
-    return session != null && stateOf(request).status !== 'signed-in' && session.isSaved?.() === true &&
-      session._session_security === undefined && recorder.securityStore(request) !== undefined
+    return session != null && session._session_security === undefined && session.isSaved?.() === true &&
+      recorder.securityStore(request) !== undefined
   }
 
   async function recordSignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -85,7 +91,7 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
   // Callback style: the requests that saved no new session (nearly all) allocate no promise.
   return function sessionSecurityOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
     tell(request, reply)
-    if (!savedNewSignIn(request)) {
+    if (!savedWithoutActivity(request)) {
       done(null, payload)
       return
     }
@@ -93,6 +99,10 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
       // The sign-in's own write may have ended it (a kept sign-in instant already past the absolute end).
       tell(request, reply)
       done(null, payload)
+    }).catch((err: unknown) => {
+      // Fastify may have answered meanwhile (its handler timeout): the answer cannot be written
+      // twice. Never an unhandled rejection.
+      request.log.error({ err }, 'fastify-session-security: could not send the answer after the sign-in write')
     })
   }
 }

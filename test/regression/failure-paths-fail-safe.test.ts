@@ -1,14 +1,20 @@
 // The paths a busy application rarely takes, each failing safe: a sign-in whose first activity
 // write fails, an activity write that fails and must be tried again, a session ended while its
 // activity was being written, a sign-in instant already past its absolute end on the first
-// request, an absoluteTimeout function that returns no number, and a path that cannot be decoded.
+// request, an absoluteTimeout function that returns no number, a path that cannot be decoded, and
+// a sign-in write that outlasts Fastify's handler timeout.
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { test } from 'tap'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import Fastify from 'fastify'
+import sessionSecurity from '../../index.js'
 import { SessionSecurityStore } from '../../lib/store.js'
 import type { EndReason, RecordResult } from '../../lib/store.js'
-import { login, readActivity, readSession, secondsAgo, sessionKey, settled, startApp, writeActivity } from '../helpers/app.js'
+import { SECRET, login, readActivity, readSession, secondsAgo, sessionKey, settled, startApp, writeActivity } from '../helpers/app.js'
+import { startRedis } from '../helpers/redis.js'
 import type { Redis } from 'ioredis'
 
 const unhandled: unknown[] = []
@@ -138,4 +144,44 @@ test('a path that cannot be decoded never counts as activity', async t => {
   })
   t.equal(status, 200)
   t.equal(await readActivity(redis, cookie), old, 'no activity recorded')
+})
+
+test('a sign-in write that outlasts the handler timeout: Fastify answers, nothing crashes', async t => {
+  // Fastify's handlerTimeout answers (503) while the plugin's onSend hook waits for the sign-in
+  // write; when the write ends, the answer cannot be sent a second time. That throw used to be an
+  // unhandled rejection, which ends a Node process by default.
+  const server = await startRedis()
+  t.teardown(() => server.stop())
+  let release!: () => void
+  const writeHeld = new Promise<void>(resolve => { release = resolve })
+  let writeStarted!: () => void
+  const started = new Promise<void>(resolve => { writeStarted = resolve })
+  class SlowStore extends SessionSecurityStore {
+    override async recordActivity (sid: string, at: number, ttl: number, since?: number): Promise<RecordResult> {
+      writeStarted()
+      await writeHeld
+      return super.recordActivity(sid, at, ttl, since)
+    }
+  }
+  const lines: string[] = []
+  const app = Fastify({ handlerTimeout: 50, logger: { level: 'error', stream: new Writable({ write (chunk, _encoding, callback) { lines.push(String(chunk)); callback() } }) } })
+  t.teardown(() => app.close())
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, { secret: SECRET, store: new SlowStore({ client: server.client() }), cookie: { secure: 'auto' }, saveUninitialized: false })
+  await app.register(sessionSecurity, { expireAfter: 60 })
+  app.get('/login', async request => {
+    request.session.set('user', { id: 1, name: 'alice' })
+    return { ok: true }
+  })
+  unhandled.length = 0
+  const answer = app.inject({ url: '/login' })
+  await started
+  // Past the handler timeout, the write ends (Fastify's timeout answer waits for it too: the
+  // plugin's onSend hook runs for that answer as well).
+  setTimeout(release, 200)
+  const response = await answer
+  t.equal(response.statusCode, 503, 'Fastify answered with its handler timeout')
+  await new Promise(resolve => setTimeout(resolve, 50))
+  t.same(unhandled, [], 'no unhandled rejection')
+  t.ok(lines.some(line => line.includes('could not send the answer after the sign-in write')), 'the second answer is logged as an error')
 })
