@@ -68,15 +68,18 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
   }
 
   /**
-   * The request saved a session that has no last activity: a sign-in, or a signed-in request that
-   * rotated the session id (`regenerate()` without the plugin's fields). Either way the saved key
-   * must get its activity and idle TTL now: a session with none would count as a new sign-in on
-   * its next request, however late, and never be idle.
+   * The request saved a session whose key has no activity write of this request: a sign-in, or a
+   * signed-in request that rotated the session id (`regenerate`, with or without the plugin's
+   * fields: the activity was written to the old key). Either way the saved key must get its
+   * activity and idle TTL now: a session with none would count as a new sign-in on its next
+   * request, however late, and never be idle; a rotated one would keep the store's TTL.
    */
   function savedWithoutActivity (request: FastifyRequest): boolean {
     const session = request.session
-    return session != null && session._session_security === undefined && session.isSaved?.() === true &&
-      recorder.securityStore(request) !== undefined
+    if (session == null || session.isSaved?.() !== true || recorder.securityStore(request) === undefined) return false
+    if (session._session_security === undefined) return true
+    const state = stateOf(request)
+    return state.status === 'signed-in' && state.sessionId !== session.sessionId
   }
 
   async function recordSignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -13,6 +13,8 @@ export interface SignedIn {
   lastActivity: number
   /** When the absolute timeout ends this sign-in (epoch ms, shared clock); Infinity when off. */
   readonly absoluteEnd: number
+  /** The id of the session that was measured (a handler may rotate it with `regenerate`). */
+  readonly sessionId: string
 }
 
 /** A request whose session ended: by this request (the plugin's expiry) or earlier (a tombstone). */
@@ -52,9 +54,9 @@ export function stateOf (request: FastifyRequest): RequestState {
   return request[kState] ?? ANONYMOUS
 }
 
-/** The request's user is signed in; activity may still move with `activitySeen`. */
+/** The request's user is signed in, in its current session; activity may still move with `activitySeen`. */
 export function signedIn (request: FastifyRequest, expireAfter: number, lastActivity: number, absoluteEnd: number): SignedIn {
-  const state: SignedIn = { status: 'signed-in', expireAfter, lastActivity, absoluteEnd }
+  const state: SignedIn = { status: 'signed-in', expireAfter, lastActivity, absoluteEnd, sessionId: request.session.sessionId }
   request[kState] = state
   return state
 }

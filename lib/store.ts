@@ -74,6 +74,7 @@ const END_COMMAND = 'sessionSecurityEnd'
 const LUA_HELPERS = `
 local PREFIX = '{"${ACTIVITY_FIELD}":"'
 local SINCE = ',"${SIGNED_IN_FIELD}":'
+local SINCE_FIRST = '{"${SIGNED_IN_FIELD}":'
 local ENDED = '${ENDED_PREFIX}'
 local floor = math.floor
 
@@ -163,6 +164,13 @@ if stored then
   elseif value ~= string.sub(json, 23, 46) then
     out = PREFIX .. value .. '"' .. rest
   end
+elseif string.sub(json, 1, #SINCE_FIRST) == SINCE_FIRST then
+  -- The serializer's form without an activity (a session id rotated with the sign-in instant
+  -- kept): the activity goes in front, the stored instant stays. The plugin's names anywhere
+  -- after it: the whole-session write decides, as below.
+  local after = string.match(json, '^{"${SIGNED_IN_FIELD}":%d+()[,}]')
+  if not after or string.find(json, '"${ACTIVITY_FIELD}', after, true) then return { 0, 0, now } end
+  out = PREFIX .. iso(at) .. '",' .. string.sub(json, 2)
 elseif string.find(json, '"${ACTIVITY_FIELD}', 1, true) or string.sub(json, 1, 1) ~= '{' then
   -- One of the plugin's fields out of place, or a value that spells a name of them: the plugin
   -- writes the whole session instead, which decodes the JSON and puts the fields first.

@@ -276,6 +276,23 @@ t.test('foreign formats are not guessed at: recordActivity answers foreign and w
   }
 })
 
+t.test('a session saved with the sign-in instant and no activity (a rotated id) gets the activity in front', async t => {
+  const id = sid()
+  const since = Date.now() - 9000
+  await store.set(id, { [SINCE]: since, user: 'ann' })
+  t.equal(await raw(id), `{"${SINCE}":${since},"user":"ann"}`, 'the serializer puts the instant first')
+  const at = Date.now() - 10
+  const result = await store.recordActivity(id, at, 30, Date.now())
+  t.equal(result.status, 'recorded')
+  t.equal(await raw(id), `{"${ACTIVITY}":"${iso(at)}","${SINCE}":${since},"user":"ann"}`, 'the stored instant stays')
+  t.ok(await client.pttl(`sess:${id}`) <= 30_000, 'the idle TTL')
+  for (const json of [`{"${SINCE}":${since},"user":{"${ACTIVITY}":"x"}}`, `{"${SINCE}":"${since}","user":"ann"}`, `{"${SINCE}":${since}.5}`]) {
+    await client.set(`sess:${id}`, json, 'EX', 100)
+    t.equal((await store.recordActivity(id, Date.now(), 60, Date.now())).status, 'foreign', `${json}: not guessed at`)
+    t.equal(await raw(id), json, 'unchanged')
+  }
+})
+
 t.test('application data survives byte for byte', async t => {
   const rest = ',"big":12345678901234567890123,"float":1.0e+2,"neg":-0,"arr":[],"obj":{},"deep":[[],{"a":[]}]' +
     ',"unicode":"héllo ✓ 😀 \\u00e9 \\ud83d\\ude00","quotes":"a \\"quoted\\" \\\\ back\\\\","slash":"\\/",' +
