@@ -190,7 +190,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     if (stored === undefined) {
       // Step 2: the first request of a sign-in.
       if (now >= absoluteEnd) return expire(request, reply, 'absolute', 0)
-      signedIn(request, expireAfter, now, absoluteEnd)
+      signedIn(request, session.sessionId, expireAfter, now, absoluteEnd)
       return record(request, now, expireAfter, signedInAt)
     }
 
@@ -204,7 +204,7 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     if (idleFor >= expireAfter) return expire(request, reply, 'idle', idleFor)
     if (now >= absoluteEnd) return expire(request, reply, 'absolute', idleFor)
 
-    signedIn(request, expireAfter, last, absoluteEnd)
+    signedIn(request, session.sessionId, expireAfter, last, absoluteEnd)
     // Without counting as activity, a session from before the sign-in instant was stored gets it,
     // and a value in the future is rewritten as now: else it would stay 0 s idle for as long as
     // only passive requests, or requests that are not the user's, come.

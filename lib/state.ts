@@ -55,8 +55,8 @@ export function stateOf (request: FastifyRequest): RequestState {
 }
 
 /** The request's user is signed in, in its current session; activity may still move with `activitySeen`. */
-export function signedIn (request: FastifyRequest, expireAfter: number, lastActivity: number, absoluteEnd: number): SignedIn {
-  const state: SignedIn = { status: 'signed-in', expireAfter, lastActivity, absoluteEnd, sessionId: request.session.sessionId }
+export function signedIn (request: FastifyRequest, sessionId: string, expireAfter: number, lastActivity: number, absoluteEnd: number): SignedIn {
+  const state: SignedIn = { status: 'signed-in', expireAfter, lastActivity, absoluteEnd, sessionId }
   request[kState] = state
   return state
 }

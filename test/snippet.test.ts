@@ -16,7 +16,7 @@ const clock = new SharedClock()
 function fakeRequest (expireAfter: number | undefined, headers: Record<string, string | string[]> = {}, lastActivity = Date.now(), absoluteEnd = Infinity): FastifyRequest {
   const request = { headers } as unknown as FastifyRequest
   if (expireAfter === 0) signedOut(request, 'idle', 11, true)
-  else if (expireAfter !== undefined) signedIn(request, expireAfter, lastActivity, absoluteEnd)
+  else if (expireAfter !== undefined) signedIn(request, 'a-session-id', expireAfter, lastActivity, absoluteEnd)
   return request
 }
 
