@@ -14,10 +14,15 @@ import { startRedis, type RedisServer } from './redis.js'
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const PING_PATH = '/session_security/ping/'
 
-export function launchBrowser (): Promise<Browser> {
+/**
+ * Debian's Chromium, headless. The back-forward cache is off unless asked for (Playwright turns
+ * it off by default, so that Back always loads the page again).
+ */
+export function launchBrowser ({ backForwardCache = false } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    ignoreDefaultArgs: backForwardCache ? ['--disable-back-forward-cache'] : []
   })
 }
 

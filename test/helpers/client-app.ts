@@ -11,10 +11,10 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { RedisStore } from 'connect-redis'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import sessionSecurity from '../../index.js'
 import { SECRET } from './app.js'
-import { CHROMIUM } from './browser.js'
+import { launchBrowser } from './browser.js'
 import { startRedis } from './redis.js'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
@@ -147,16 +147,9 @@ export async function startOtherSite (t: Teardown, html: string): Promise<string
   return listen(t, server, '127.0.0.2')
 }
 
-/**
- * Chromium with the back-forward cache on or off (Playwright turns it off by default, so that
- * Back always loads the page again), closed when the test ends.
- */
+/** Chromium with the back-forward cache on or off, closed when the test ends. */
 export async function launchChromium (t: Teardown, { backForwardCache = false } = {}): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    ignoreDefaultArgs: backForwardCache ? ['--disable-back-forward-cache'] : []
-  })
+  const browser = await launchBrowser({ backForwardCache })
   t.teardown(() => browser.close())
   return browser
 }
