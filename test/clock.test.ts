@@ -1,6 +1,6 @@
 // The activity clock reads exactly what toISOString() writes, and refuses everything else.
 import { test } from 'tap'
-import { formatActivity, idleSeconds, parseActivity } from '../lib/clock.js'
+import { formatActivity, idleSeconds, parseActivity, SharedClock } from '../lib/clock.js'
 
 test('parseActivity reads what formatActivity writes, for any time', async t => {
   let wrong = 0
@@ -34,4 +34,36 @@ test('parseActivity refuses anything that is not that exact form or not a real d
 test('idleSeconds counts whole seconds with no wrap at 24 hours', async t => {
   t.equal(idleSeconds(10_999, 0), 10)
   t.equal(idleSeconds(90_000_500, 0), 90_000)
+})
+
+test('SharedClock: one TIME for concurrent callers, an offset from the round trip, stale after maxAgeMs', async t => {
+  const clock = new SharedClock(50)
+  t.ok(clock.stale(), 'never measured: stale')
+  let asked = 0
+  let answer: (remoteNow: number) => void = () => {}
+  const source = {
+    time: async (): Promise<number> => {
+      asked++
+      return await new Promise<number>(resolve => { answer = resolve })
+    }
+  }
+  const first = clock.sync(source)
+  const second = clock.sync(source)
+  t.equal(second, first, 'a caller during a TIME in flight shares it')
+  await new Promise(resolve => setImmediate(resolve))
+  answer(Date.now() + 30_000)
+  await Promise.all([first, second])
+  t.equal(asked, 1, 'one TIME for both')
+  t.ok(Math.abs(clock.now() - (Date.now() + 30_000)) < 1000, 'now() is on the remote clock')
+  t.notOk(clock.stale(), 'just measured: fresh')
+  await clock.sync({ time: async () => { asked++; return Date.now() } })
+  t.equal(asked, 2, 'after it settled, the next sync asks again')
+  await new Promise(resolve => setTimeout(resolve, 60))
+  t.ok(clock.stale(), 'older than maxAgeMs: stale')
+  const failing = clock.sync({ time: async () => { throw new Error('down') } })
+  await t.rejects(failing, /down/, 'a failed TIME rejects its callers')
+  t.not(clock.sync({ time: async () => Date.now() }), failing, 'and is not shared afterwards')
+  clock.reset()
+  t.ok(clock.stale(), 'reset: stale again')
+  t.ok(Math.abs(clock.now() - Date.now()) < 1000, 'reset: this server\'s clock')
 })
