@@ -116,7 +116,7 @@ test('ping', async t => {
   t.test('a report equal to the server count in whole seconds (an echo) moves nothing', async t => {
     const cookie = await login(app)
     await app.inject({ url: '/page', headers: { cookie } })
-    const stored = secondsAgo(0.6)
+    const stored = secondsAgo(0.2)
     await writeActivity(redis, cookie, stored)
     const response = await app.inject({ url: `${PING}?idleFor=0`, headers: { cookie } })
     t.equal(response.body, '0')

@@ -5,8 +5,16 @@
 // Headless Chromium keeps every page "visible", so the test sets document.hidden itself and sends
 // the visibilitychange event that a real browser would.
 import { test } from 'tap'
-import type { Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { login, newContext, sleep, startBrowserAndDemo, startDemo, warningOpen, watchPings } from '../helpers/browser.js'
+
+/**
+ * Stops the page's clock 200 ms of page time from now. Read just before the pause: a time read
+ * earlier may already be past on a slow machine, and a pause in the past throws.
+ */
+async function pauseSoon (page: Page, context: BrowserContext): Promise<void> {
+  await context.clock.pauseAt(await page.evaluate(() => Date.now()) + 200)
+}
 
 const WARN = 2
 const EXPIRE = 4
@@ -36,7 +44,7 @@ test('sleep and wake', async t => {
     await login(page, demo.url)
     const pageTime = await page.evaluate(() => Date.now())
     await setHidden(page, true)
-    await context.clock.pauseAt(pageTime + 100)
+    await pauseSoon(page, context)
 
     // The lid is closed for longer than expireAfter: no timer runs in the page meanwhile.
     await sleep(EXPIRE * 1000 + 700)
@@ -64,7 +72,7 @@ test('sleep and wake', async t => {
     const start = await login(page, demo.url)
     const pageTime = await page.evaluate(() => Date.now())
     await setHidden(page, true)
-    await context.clock.pauseAt(pageTime + 100)
+    await pauseSoon(page, context)
 
     await sleep(start + WARN * 1000 + 600 - Date.now())
     t.equal(pings.count(), 0, 'no ping while asleep')
@@ -100,7 +108,7 @@ test('sleep and wake', async t => {
     const pings = await watchPings(page)
     await login(page, demo.url)
     const pageTime = await page.evaluate(() => Date.now())
-    await context.clock.pauseAt(pageTime + 100)
+    await pauseSoon(page, context)
     await page.evaluate(() => sessionStorage.setItem('events', ''))
 
     await sleep(EXPIRE * 1000 + 700)

@@ -22,7 +22,7 @@ for (const name of ['_session_security_since', '_session_security']) {
     t.type(stored?._session_security_since, 'number', 'the sign-in instant is stored')
     t.equal((stored?.user as { name: string }).name, name, 'the application data is kept as it was')
 
-    await sleep(2100)
+    await sleep(2500)
     const late = await app.inject({ url: '/page', headers: { cookie } })
     t.equal(late.statusCode, 401, 'signed out 2 s after the sign-in, though active')
     t.equal(late.headers['session-expired'], 'absolute')
