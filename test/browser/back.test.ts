@@ -60,7 +60,10 @@ test('Back after the session ended shows no data', async t => {
           // leaves at expiry (a new history entry, or one that replaces the expired page).
           await page.goto(`${app.url}${path}?first`)
           await page.goto(`${app.url}${path}`)
-          await page.waitForURL(`${app.url}/bye`, { timeout: (EXPIRE + 3) * 1000, waitUntil: 'commit' })
+          // Waits for /bye to load, not only to commit: with the back-forward cache on, Chromium may
+          // move the page to a new renderer on that navigation, and a Back sent while Playwright
+          // attaches to it fails ("Not attached to an active page").
+          await page.waitForURL(`${app.url}/bye`, { timeout: (EXPIRE + 3) * 1000 })
           t.equal(await app.signedIn(context), false, 'signed out on the server')
           await goBackAndWatch(t, page, frames)
         })
