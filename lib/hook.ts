@@ -49,8 +49,11 @@ function copySession (session: FastifyRequest['session']): Record<string, unknow
 
 export interface Tracker {
   onRequest: onRequestHookHandler
-  /** Steps 2 to 6 for a request known to be signed in. */
-  track (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined
+  /**
+   * Steps 2 to 6 for a request known to be signed in. `write`: record even when no write is due
+   * (a session saved under a new id needs its activity and idle TTL now).
+   */
+  track (request: FastifyRequest, reply: FastifyReply, write?: boolean): Promise<void> | undefined
   /**
    * Records activity at `at` for a signed-in request (the ping's merge); afterwards the request's
    * state tells whether it is still signed in (the store may say the session ended meanwhile).
@@ -163,18 +166,18 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
   }
 
   /** Steps 2 to 6 for a signed-in request; a promise only when something had to be awaited. */
-  function track (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+  function track (request: FastifyRequest, reply: FastifyReply, write = false): Promise<void> | undefined {
     const session = request.session
     if (!insecure) {
       const problem = cookieProblem(session.cookie)
       if (problem !== undefined) throw problem
     }
     const store = recorder.securityStore(request)
-    if (store !== undefined && clock.stale()) return clock.sync(store).then(() => measure(request, reply))
-    return measure(request, reply)
+    if (store !== undefined && clock.stale()) return clock.sync(store).then(() => measure(request, reply, write))
+    return measure(request, reply, write)
   }
 
-  function measure (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+  function measure (request: FastifyRequest, reply: FastifyReply, write: boolean): Promise<void> | undefined {
     const session = request.session
     const now = clock.now()
     const expireAfter = expireAfterFor(settings, request)
@@ -207,8 +210,9 @@ export function createTracker ({ settings, recorder, rule, fastify }: HookParts)
     signedIn(request, session.sessionId, expireAfter, last, absoluteEnd)
     // Without counting as activity, a session from before the sign-in instant was stored gets it,
     // and a value in the future is rewritten as now: else it would stay 0 s idle for as long as
-    // only passive requests, or requests that are not the user's, come.
-    const repair = future || since === undefined
+    // only passive requests, or requests that are not the user's, come. A session saved under a
+    // new id gets its write whatever its last one was.
+    const repair = write || future || since === undefined
     const due = repair || now - last >= activityResolutionMs
     // Nothing to write and nothing to refuse: most requests end here, before the route's config
     // (Fastify builds a new `routeOptions` object on each read) or the passive lists are looked at.

@@ -293,6 +293,13 @@ export class SessionSecurityStore extends EventEmitter {
    * reads it there to tell the application why the session ended.
    */
   #endedInCallback: EndReason | undefined
+  /**
+   * Sessions that `destroy` found ended already, with their reason and when (epoch ms), oldest
+   * first; kept `tombstoneTtl` seconds. A request that rotates a session id (`regenerate`) while
+   * its session ends elsewhere destroys an ended session, and @fastify/session then saves the
+   * user under the new id: the plugin asks here, and ends the new id too.
+   */
+  readonly #endedBeforeDestroy = new Map<string, { reason: EndReason, at: number }>()
 
   constructor (options: SessionSecurityStoreOptions) {
     super()
@@ -362,14 +369,38 @@ export class SessionSecurityStore extends EventEmitter {
     return answer(cb, null)
   }
 
-  /** Ends the session as the application's logout: a tombstone with the reason `logout`. */
+  /**
+   * Ends the session as the application's logout: a tombstone with the reason `logout`. A session
+   * that had ended already keeps its first reason, and is noted for `endedBeforeDestroy`.
+   */
   async destroy (sid: string, cb?: Callback): Promise<void> {
     try {
-      await this.end(sid, 'logout')
+      const result = await this.end(sid, 'logout')
+      if (result.status === 'already-ended') this.#noteEndedBeforeDestroy(sid, result.reason)
     } catch (err) {
       return answer(cb, err)
     }
     return answer(cb, null)
+  }
+
+  #noteEndedBeforeDestroy (sid: string, reason: EndReason): void {
+    const now = Date.now()
+    const oldest = now - this.tombstoneTtl * 1000
+    for (const [id, noted] of this.#endedBeforeDestroy) {
+      if (noted.at > oldest) break
+      this.#endedBeforeDestroy.delete(id)
+    }
+    this.#endedBeforeDestroy.delete(sid)
+    this.#endedBeforeDestroy.set(sid, { reason, at: now })
+  }
+
+  /**
+   * Why the session had ended when this process's `destroy` was asked to end it (within the last
+   * `tombstoneTtl` seconds); undefined when `destroy` ended a live session or was not called.
+   */
+  endedBeforeDestroy (sid: string): EndReason | undefined {
+    const noted = this.#endedBeforeDestroy.get(sid)
+    return noted !== undefined && Date.now() - noted.at < this.tombstoneTtl * 1000 ? noted.reason : undefined
   }
 
   /** The TTL belongs to activity writes: touching a session is not activity, so it changes nothing. */

@@ -499,6 +499,37 @@ t.test('destroy leaves a tombstone of at most 64 bytes that says logout, and it 
   t.equal(await client.exists(`sess:${id4}`), 0, 'gone after tombstoneTtl')
 })
 
+t.test('endedBeforeDestroy: the reason of a session that destroy found ended, for tombstoneTtl', async t => {
+  // Time moves by Date.now alone: the tombstones themselves live 60 s in Redis.
+  const brief = new SessionSecurityStore({ client, tombstoneTtl: 60 })
+  const realNow = Date.now
+  let offset = 0
+  Date.now = () => realNow() + offset
+  t.teardown(() => { Date.now = realNow })
+  const [live, idle, again, later] = [sid(), sid(), sid(), sid()]
+  await active(live, realNow())
+  await brief.destroy(live)
+  t.equal(brief.endedBeforeDestroy(live), undefined, 'destroy ended a live session: nothing noted')
+  await brief.destroy(live)
+  t.equal(brief.endedBeforeDestroy(live), 'logout', 'destroyed twice: noted with its reason')
+  await brief.end(idle, 'idle')
+  await viaCallback(cb => brief.destroy(idle, cb))
+  t.equal(brief.endedBeforeDestroy(idle), 'idle', 'the first reason, through the callback style too')
+  t.equal(await raw(idle), '{"_session_security_ended":"idle"}', 'the tombstone keeps it')
+  t.equal(store.endedBeforeDestroy(idle), undefined, 'noted by the store that destroyed it, not by another')
+
+  offset = 60_000
+  t.equal(brief.endedBeforeDestroy(live), undefined, 'forgotten after tombstoneTtl')
+  await brief.end(again, 'absolute')
+  await brief.destroy(again)
+  await brief.destroy(again)
+  await brief.end(later, 'invalid')
+  await brief.destroy(later)
+  t.same([brief.endedBeforeDestroy(again), brief.endedBeforeDestroy(later)], ['absolute', 'invalid'], 'newer notes stay')
+  offset = 120_000
+  t.equal(brief.endedBeforeDestroy(again), undefined, 'and forgotten tombstoneTtl after their own note')
+})
+
 t.test('get reads a tombstone as no session; endedReason() says why, only inside get\'s callback', async t => {
   const id = sid()
   await active(id, Date.now())
