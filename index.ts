@@ -4,15 +4,14 @@
 import fastifyStatic from '@fastify/static'
 import type { FastifyContextConfig, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { createActivityRecorder, type ActivityRecorder, type SecurityStore } from './lib/activity.js'
+import { createActivityRecorder, type ActivityRecorder } from './lib/activity.js'
 import { assetCacheControl, publicDir, version } from './lib/assets.js'
 import { createTracker, cookieProblem } from './lib/hook.js'
 import { buildSettings, checkOptions, type Settings } from './lib/options.js'
 import { createPingHandler } from './lib/ping.js'
 import { sessionCookieOptions } from './lib/session.js'
 import { createSnippet } from './lib/snippet.js'
-import { decorateState, signedOut, snippetRendered, stateOf } from './lib/state.js'
-import type { EndReason } from './lib/store.js'
+import { decorateState, snippetRendered, stateOf } from './lib/state.js'
 import { kPluginRoute } from './lib/symbols.js'
 import { createActivityRule, type ActivityRule } from './lib/user-activity.js'
 import type { SessionExpiry, SessionSecurityOptions } from './types/index.js'
@@ -73,17 +72,14 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
    * signed-in request that rotated the session id (`regenerate`, with or without the plugin's
    * fields: the activity was written to the old key). Either way the saved key must get its
    * activity and idle TTL now: a session with none would count as a new sign-in on its next
-   * request, however late, and never be idle; a rotated one would keep the store's TTL. Returns
-   * the store to write to; undefined when there is nothing to write.
+   * request, however late, and never be idle; a rotated one would keep the store's TTL.
    */
-  function savedWithoutActivity (request: FastifyRequest): SecurityStore | undefined {
+  function savedWithoutActivity (request: FastifyRequest): boolean {
     const session = request.session
-    if (session == null || session.isSaved?.() !== true) return undefined
-    const store = recorder.securityStore(request)
-    if (store === undefined) return undefined
-    if (session._session_security === undefined) return store
+    if (session == null || session.isSaved?.() !== true || recorder.securityStore(request) === undefined) return false
+    if (session._session_security === undefined) return true
     const state = stateOf(request)
-    return state.status === 'signed-in' && state.sessionId !== session.sessionId ? store : undefined
+    return state.status === 'signed-in' && state.sessionId !== session.sessionId
   }
 
   async function recordSignIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -95,40 +91,14 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
     }
   }
 
-  /**
-   * A signed-in request that rotated the session id (`regenerate`) while its session ended
-   * elsewhere (a sign-out in another tab, the idle or absolute end on another instance) destroyed
-   * a session that had ended, and @fastify/session saved the user under the new id. The new id
-   * ends with the same reason, and the request is told, as any request of the old session would
-   * be; onExpire is not called again: whoever ended the session did.
-   */
-  async function endRotatedAfterEnd (request: FastifyRequest, store: SecurityStore, reason: EndReason): Promise<void> {
-    try {
-      await store.end(request.session.sessionId, reason)
-    } catch (err) {
-      request.log.error({ err }, 'fastify-session-security: could not end a session rotated after its session ended')
-    }
-    signedOut(request, reason, 0, false)
-  }
-
-  async function writeSavedSession (request: FastifyRequest, reply: FastifyReply, store: SecurityStore): Promise<void> {
-    const state = stateOf(request)
-    const ended = state.status === 'signed-in' && state.sessionId !== request.session.sessionId
-      ? store.endedBeforeDestroy(state.sessionId)
-      : undefined
-    if (ended !== undefined) await endRotatedAfterEnd(request, store, ended)
-    else await recordSignIn(request, reply)
-  }
-
   // Callback style: the requests that saved no new session (nearly all) allocate no promise.
   return function sessionSecurityOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
     tell(request, reply)
-    const store = savedWithoutActivity(request)
-    if (store === undefined) {
+    if (!savedWithoutActivity(request)) {
       done(null, payload)
       return
     }
-    writeSavedSession(request, reply, store).then(() => {
+    recordSignIn(request, reply).then(() => {
       // The sign-in's own write may have ended it (a kept sign-in instant already past the absolute end).
       tell(request, reply)
       done(null, payload)

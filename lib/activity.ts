@@ -15,14 +15,12 @@ export interface SecurityStore {
   end (sessionId: string, reason: EndReason): Promise<EndResult>
   time (): Promise<number>
   endedReason (): EndReason | undefined
-  endedBeforeDestroy (sessionId: string): EndReason | undefined
 }
 
 function isSecurityStore (store: unknown): store is SecurityStore {
   const candidate = store as Partial<SecurityStore> | undefined
   return typeof candidate?.recordActivity === 'function' && typeof candidate.end === 'function' &&
-    typeof candidate.time === 'function' && typeof candidate.endedReason === 'function' &&
-    typeof candidate.endedBeforeDestroy === 'function'
+    typeof candidate.time === 'function' && typeof candidate.endedReason === 'function'
 }
 
 export interface ActivityRecorder {

@@ -65,6 +65,13 @@ const MAX_TOMBSTONE_LENGTH = 64
 const TOMBSTONE = new RegExp(`^\\{"${ENDED_FIELD}":"([A-Za-z]+)"\\}$`)
 const REASONS: ReadonlySet<string> = new Set(['logout', 'idle', 'absolute', 'invalid'])
 
+/**
+ * How long, and for how many ids at most, a process remembers the sessions it rotated: long enough
+ * for a request of the same session sent at the same moment (a double click) to rotate it too.
+ */
+const ROTATION_MEMORY_MS = 60_000
+const MAX_ROTATIONS_REMEMBERED = 10_000
+
 const RECORD_COMMAND = 'sessionSecurityRecordActivity'
 const SAVE_COMMAND = 'sessionSecuritySave'
 const END_COMMAND = 'sessionSecurityEnd'
@@ -294,12 +301,13 @@ export class SessionSecurityStore extends EventEmitter {
    */
   #endedInCallback: EndReason | undefined
   /**
-   * Sessions that `destroy` found ended already, with their reason and when (epoch ms), oldest
-   * first; kept `tombstoneTtl` seconds. A request that rotates a session id (`regenerate`) while
-   * its session ends elsewhere destroys an ended session, and @fastify/session then saves the
-   * user under the new id: the plugin asks here, and ends the new id too.
+   * What the running `destroy` found, for the duration of its callback: @fastify/session's
+   * `regenerate` saves the session under its new id inside that callback, so `set` knows a
+   * rotation, and whether the session it rotates had ended.
    */
-  readonly #endedBeforeDestroy = new Map<string, { reason: EndReason, at: number }>()
+  #destroyInCallback: { sid: string, result: EndResult } | undefined
+  /** Ids whose live session this process rotated lately, with when (epoch ms), oldest first. */
+  readonly #rotated = new Map<string, number>()
 
   constructor (options: SessionSecurityStoreOptions) {
     super()
@@ -358,11 +366,14 @@ export class SessionSecurityStore extends EventEmitter {
    * Saves the whole session. An existing key keeps its TTL and the later of the stored and the
    * saved activity (a slow request never writes back an older one); a new key lives `ttl` seconds
    * until an activity write sets its idle TTL; a tombstone is left as it is (the session ended
-   * while this request was in flight: saving it would bring it back).
+   * while this request was in flight: saving it would bring it back). The new id of a rotation
+   * whose session had ended gets a tombstone with that reason instead of the session.
    */
   async set (sid: string, sess: object, cb?: Callback): Promise<void> {
+    const endedBefore = this.#endedBeforeRotation()
     try {
-      await this.#redis[SAVE_COMMAND](this.prefix + sid, sessionSerializer.stringify(sess as SessionData), this.ttl)
+      if (endedBefore !== undefined) await this.end(sid, endedBefore)
+      else await this.#redis[SAVE_COMMAND](this.prefix + sid, sessionSerializer.stringify(sess as SessionData), this.ttl)
     } catch (err) {
       return answer(cb, err)
     }
@@ -370,37 +381,42 @@ export class SessionSecurityStore extends EventEmitter {
   }
 
   /**
-   * Ends the session as the application's logout: a tombstone with the reason `logout`. A session
-   * that had ended already keeps its first reason, and is noted for `endedBeforeDestroy`.
+   * Ends the session as the application's logout: a tombstone with the reason `logout` (a session
+   * that had ended already keeps its first reason).
    */
   async destroy (sid: string, cb?: Callback): Promise<void> {
+    let result: EndResult
     try {
-      const result = await this.end(sid, 'logout')
-      if (result.status === 'already-ended') this.#noteEndedBeforeDestroy(sid, result.reason)
+      result = await this.end(sid, 'logout')
     } catch (err) {
       return answer(cb, err)
     }
-    return answer(cb, null)
-  }
-
-  #noteEndedBeforeDestroy (sid: string, reason: EndReason): void {
-    const now = Date.now()
-    const oldest = now - this.tombstoneTtl * 1000
-    for (const [id, noted] of this.#endedBeforeDestroy) {
-      if (noted.at > oldest) break
-      this.#endedBeforeDestroy.delete(id)
+    this.#destroyInCallback = { sid, result }
+    try {
+      return answer(cb, null)
+    } finally {
+      this.#destroyInCallback = undefined
     }
-    this.#endedBeforeDestroy.delete(sid)
-    this.#endedBeforeDestroy.set(sid, { reason, at: now })
   }
 
   /**
-   * Why the session had ended when this process's `destroy` was asked to end it (within the last
-   * `tombstoneTtl` seconds); undefined when `destroy` ended a live session or was not called.
+   * The reason to end the new id of a rotation (`set` inside `destroy`'s callback) instead of saving
+   * it: the session it rotates had ended before (a sign-out in another tab, the plugin's expiry
+   * on another instance, while the rotating request was in flight), and saving would carry its
+   * user on under the new id. A session that this process rotated itself moments ago (a request
+   * sent twice: both rotate it) is no such end.
    */
-  endedBeforeDestroy (sid: string): EndReason | undefined {
-    const noted = this.#endedBeforeDestroy.get(sid)
-    return noted !== undefined && Date.now() - noted.at < this.tombstoneTtl * 1000 ? noted.reason : undefined
+  #endedBeforeRotation (): EndReason | undefined {
+    const rotation = this.#destroyInCallback
+    if (rotation === undefined) return undefined
+    const now = Date.now()
+    for (const [id, at] of this.#rotated) {
+      if (now - at < ROTATION_MEMORY_MS && this.#rotated.size <= MAX_ROTATIONS_REMEMBERED) break
+      this.#rotated.delete(id)
+    }
+    const { sid, result } = rotation
+    if (result.status === 'ended') this.#rotated.set(sid, now)
+    return result.status === 'already-ended' && !this.#rotated.has(sid) ? result.reason : undefined
   }
 
   /** The TTL belongs to activity writes: touching a session is not activity, so it changes nothing. */
