@@ -4,14 +4,15 @@
 import fastifyStatic from '@fastify/static'
 import type { FastifyContextConfig, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { createActivityRecorder, type ActivityRecorder } from './lib/activity.js'
+import { createActivityRecorder, type ActivityRecorder, type SecurityStore } from './lib/activity.js'
 import { assetCacheControl, publicDir, version } from './lib/assets.js'
 import { createTracker, cookieProblem } from './lib/hook.js'
 import { buildSettings, checkOptions, type Settings } from './lib/options.js'
 import { createPingHandler } from './lib/ping.js'
 import { sessionCookieOptions } from './lib/session.js'
 import { createSnippet } from './lib/snippet.js'
-import { decorateState, snippetRendered, stateOf } from './lib/state.js'
+import { decorateState, signedOut, snippetRendered, stateOf } from './lib/state.js'
+import { rotationOf, type EndReason } from './lib/store.js'
 import { kPluginRoute } from './lib/symbols.js'
 import { createActivityRule, type ActivityRule } from './lib/user-activity.js'
 import type { SessionExpiry, SessionSecurityOptions } from './types/index.js'
@@ -91,6 +92,27 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
     }
   }
 
+  /**
+   * A signed-in request that rotated the session id (`regenerate`) after its session ended
+   * elsewhere (a sign-out in another tab, the expiry on another instance) saved the user under the
+   * new id, as SessionSecurityStore noted: the new id ends too, with the same reason, and the
+   * request is told as any request of the old session would be. onExpire is not called again:
+   * whoever ended the session did.
+   */
+  async function endRotatedAfterEnd (request: FastifyRequest, reason: EndReason): Promise<void> {
+    try {
+      await (recorder.securityStore(request) as SecurityStore).end(request.session.sessionId, reason)
+    } catch (err) {
+      request.log.error({ err }, 'fastify-session-security: could not end a session rotated after its session ended')
+    }
+    signedOut(request, reason, 0, false)
+  }
+
+  function writeSavedSession (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const endedBefore = stateOf(request).status === 'signed-in' ? rotationOf(request.session)?.endedBefore : undefined
+    return endedBefore === undefined ? recordSignIn(request, reply) : endRotatedAfterEnd(request, endedBefore)
+  }
+
   // Callback style: the requests that saved no new session (nearly all) allocate no promise.
   return function sessionSecurityOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
     tell(request, reply)
@@ -98,7 +120,7 @@ function createOnSend (settings: Settings, recorder: ActivityRecorder, tracker: 
       done(null, payload)
       return
     }
-    recordSignIn(request, reply).then(() => {
+    writeSavedSession(request, reply).then(() => {
       // The sign-in's own write may have ended it (a kept sign-in instant already past the absolute end).
       tell(request, reply)
       done(null, payload)

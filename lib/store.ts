@@ -72,6 +72,26 @@ const REASONS: ReadonlySet<string> = new Set(['logout', 'idle', 'absolute', 'inv
 const ROTATION_MEMORY_MS = 60_000
 const MAX_ROTATIONS_REMEMBERED = 10_000
 
+const kRotation = Symbol('fastify-session-security.rotation')
+
+/** What the store saw of a session saved under a new id (`regenerate`). */
+export interface Rotation {
+  /** The id it replaces. */
+  readonly from: string
+  /** Why that session had ended before the rotation ended it; undefined when it was alive. */
+  readonly endedBefore: EndReason | undefined
+}
+
+/** The rotation that saved this session object, if SessionSecurityStore saw one. */
+export function rotationOf (session: object): Rotation | undefined {
+  return (session as { [kRotation]?: Rotation })[kRotation]
+}
+
+function hasData (sess: SessionData): boolean {
+  for (const key in sess) if (key !== 'cookie') return true
+  return false
+}
+
 const RECORD_COMMAND = 'sessionSecurityRecordActivity'
 const SAVE_COMMAND = 'sessionSecuritySave'
 const END_COMMAND = 'sessionSecurityEnd'
@@ -305,7 +325,7 @@ export class SessionSecurityStore extends EventEmitter {
    * `regenerate` saves the session under its new id inside that callback, so `set` knows a
    * rotation, and whether the session it rotates had ended.
    */
-  #destroyInCallback: { sid: string, result: EndResult } | undefined
+  #destroyInCallback: { sid: string, endedBefore: EndReason | undefined } | undefined
   /** Ids whose live session this process rotated lately, with when (epoch ms), oldest first. */
   readonly #rotated = new Map<string, number>()
 
@@ -366,14 +386,13 @@ export class SessionSecurityStore extends EventEmitter {
    * Saves the whole session. An existing key keeps its TTL and the later of the stored and the
    * saved activity (a slow request never writes back an older one); a new key lives `ttl` seconds
    * until an activity write sets its idle TTL; a tombstone is left as it is (the session ended
-   * while this request was in flight: saving it would bring it back). The new id of a rotation
-   * whose session had ended gets a tombstone with that reason instead of the session.
+   * while this request was in flight: saving it would bring it back). A rotation (a `set` inside
+   * the callback of another id's `destroy`) is noted on the session object: see `rotationOf`.
    */
   async set (sid: string, sess: object, cb?: Callback): Promise<void> {
-    const endedBefore = this.#endedBeforeRotation()
+    this.#noteRotation(sid, sess as SessionData)
     try {
-      if (endedBefore !== undefined) await this.end(sid, endedBefore)
-      else await this.#redis[SAVE_COMMAND](this.prefix + sid, sessionSerializer.stringify(sess as SessionData), this.ttl)
+      await this.#redis[SAVE_COMMAND](this.prefix + sid, sessionSerializer.stringify(sess as SessionData), this.ttl)
     } catch (err) {
       return answer(cb, err)
     }
@@ -385,38 +404,56 @@ export class SessionSecurityStore extends EventEmitter {
    * that had ended already keeps its first reason).
    */
   async destroy (sid: string, cb?: Callback): Promise<void> {
-    let result: EndResult
+    let result: EndResult | undefined
+    let error: unknown
     try {
       result = await this.end(sid, 'logout')
     } catch (err) {
-      return answer(cb, err)
+      error = err
     }
-    this.#destroyInCallback = { sid, result }
+    // A destroy that failed may have left the session alive: a rotation of it counts as of an ended one.
+    const endedBefore = result === undefined ? 'logout' : result.status === 'already-ended' ? result.reason : undefined
+    this.#destroyInCallback = { sid, endedBefore }
     try {
-      return answer(cb, null)
+      return answer(cb, error ?? null)
     } finally {
       this.#destroyInCallback = undefined
     }
   }
 
-  /**
-   * The reason to end the new id of a rotation (`set` inside `destroy`'s callback) instead of saving
-   * it: the session it rotates had ended before (a sign-out in another tab, the plugin's expiry
-   * on another instance, while the rotating request was in flight), and saving would carry its
-   * user on under the new id. A session that this process rotated itself moments ago (a request
-   * sent twice: both rotate it) is no such end.
-   */
-  #endedBeforeRotation (): EndReason | undefined {
-    const rotation = this.#destroyInCallback
-    if (rotation === undefined) return undefined
+  /** Remembers, for a while, a live session that this process rotated with its data kept. */
+  #rememberRotated (sid: string): void {
     const now = Date.now()
     for (const [id, at] of this.#rotated) {
-      if (now - at < ROTATION_MEMORY_MS && this.#rotated.size <= MAX_ROTATIONS_REMEMBERED) break
+      if (now - at < ROTATION_MEMORY_MS && this.#rotated.size < MAX_ROTATIONS_REMEMBERED) break
       this.#rotated.delete(id)
     }
-    const { sid, result } = rotation
-    if (result.status === 'ended') this.#rotated.set(sid, now)
-    return result.status === 'already-ended' && !this.#rotated.has(sid) ? result.reason : undefined
+    this.#rotated.delete(sid)
+    this.#rotated.set(sid, now)
+  }
+
+  /**
+   * A `set` of another id inside `destroy`'s callback is a rotation (@fastify/session's
+   * `regenerate` saves the new id there): the session object gets, under a Symbol that no
+   * serializer or hash sees, the id it replaces and, when that session had ended before the
+   * rotation's `destroy` (a sign-out in another tab, the expiry on another instance), why. A
+   * session that this process itself ended moments ago with data kept (the same request sent
+   * twice: both rotate it) is no such end.
+   */
+  #noteRotation (sid: string, sess: SessionData): void {
+    const rotation = this.#destroyInCallback
+    this.#destroyInCallback = undefined
+    if (rotation === undefined || rotation.sid === sid) return
+    let endedBefore = rotation.endedBefore
+    if (endedBefore === undefined) {
+      // Only a rotation that kept data can have a twin: a sign-out that rotates (`regenerate()`
+      // alone, as @fastify/passport's logOut does) keeps none, and ends the session for all.
+      if (hasData(sess)) this.#rememberRotated(rotation.sid)
+    } else {
+      const at = this.#rotated.get(rotation.sid)
+      if (at !== undefined && Date.now() - at < ROTATION_MEMORY_MS) endedBefore = undefined
+    }
+    Object.defineProperty(sess, kRotation, { value: { from: rotation.sid, endedBefore } satisfies Rotation, configurable: true })
   }
 
   /** The TTL belongs to activity writes: touching a session is not activity, so it changes nothing. */

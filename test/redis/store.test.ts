@@ -5,7 +5,7 @@
 import t from 'tap'
 import { RedisStore } from 'connect-redis'
 import { InvalidOptionError } from '../../lib/errors.js'
-import { SessionSecurityStore, sessionSerializer, type EndReason, type RecordResult } from '../../lib/store.js'
+import { rotationOf, SessionSecurityStore, sessionSerializer, type EndReason, type EndResult, type RecordResult, type Rotation } from '../../lib/store.js'
 import { Cluster, IOREDIS_MAJOR, Redis } from '../helpers/ioredis.js'
 import { startRedis } from '../helpers/redis.js'
 
@@ -499,33 +499,50 @@ t.test('destroy leaves a tombstone of at most 64 bytes that says logout, and it 
   t.equal(await client.exists(`sess:${id4}`), 0, 'gone after tombstoneTtl')
 })
 
-t.test('a rotation (set inside destroy\'s callback) of a session that had ended saves a tombstone, not the session', async t => {
+t.test('a rotation (set inside destroy\'s callback) is noted on the session object, with the end it found', async t => {
   const realNow = Date.now
   let offset = 0
   Date.now = () => realNow() + offset
   t.teardown(() => { Date.now = realNow })
   /** What @fastify/session's regenerate does: destroy the old id, and save the new one inside its callback. */
-  const rotate = (from: string, to: string, sess: Record<string, unknown> = { user: 'ann' }): Promise<unknown> =>
-    viaCallback(cb => store.destroy(from, () => store.set(to, sess, cb)))
-  const [live, first, second, ended, renamed, other, late] = [sid(), sid(), sid(), sid(), sid(), sid(), sid()]
+  async function rotate (from: string, to: string, sess: Record<string, unknown> = { user: 'ann' }, through = store): Promise<{ rotation: Rotation | undefined, err: unknown }> {
+    const { err } = await viaCallback(cb => through.destroy(from, destroyErr => through.set(to, sess, () => cb(destroyErr))))
+    return { rotation: rotationOf(sess), err }
+  }
+  const [live, first, second, ended, renamed, plain, anonymous, kept, late, later] = Array.from({ length: 10 }, sid)
 
   await active(live, realNow())
-  await rotate(live, first)
-  t.same(JSON.parse(await raw(first) as string), { user: 'ann' }, 'a live session: the new id holds it')
-  await rotate(live, second)
-  t.same(JSON.parse(await raw(second) as string), { user: 'ann' }, 'rotated twice at once (a double click): both new ids hold it')
+  t.same(await rotate(live, first), { rotation: { from: live, endedBefore: undefined }, err: null }, 'a live session')
+  t.same(JSON.parse(await raw(first) as string), { user: 'ann' }, 'saved under the new id as usual')
+  t.same((await rotate(live, second)).rotation, { from: live, endedBefore: undefined }, 'rotated again at once with its data (a double click): no end')
 
   await active(ended, realNow())
   await store.end(ended, 'idle')
-  await rotate(ended, renamed)
-  t.equal(await raw(renamed), '{"_session_security_ended":"idle"}', 'ended before the rotation: the new id is ended, with its reason')
-  t.equal(await store.get(renamed), null)
-  await store.set(other, { user: 'bob' })
-  t.same(JSON.parse(await raw(other) as string), { user: 'bob' }, 'a set outside destroy\'s callback is an ordinary save')
+  t.same((await rotate(ended, renamed)).rotation, { from: ended, endedBefore: 'idle' }, 'ended before the rotation: why')
+
+  await active(plain, realNow())
+  await rotate(plain, anonymous, {})
+  t.same((await rotate(plain, kept)).rotation, { from: plain, endedBefore: 'logout' }, 'after a rotation that kept no data (a sign-out), a second one finds it ended')
+
+  const outside = { user: 'bob' }
+  await store.set(sid(), outside)
+  t.equal(rotationOf(outside), undefined, 'a set outside destroy\'s callback is no rotation')
+  const same = { user: 'bob' }
+  const id = sid()
+  await viaCallback(cb => store.destroy(id, () => store.set(id, same, cb)))
+  t.equal(rotationOf(same), undefined, 'nor is a set of the id being destroyed')
 
   offset = 60_000
-  await rotate(live, late)
-  t.equal(await raw(late), '{"_session_security_ended":"logout"}', 'a minute later, the session rotated before counts as ended')
+  t.same((await rotate(live, late)).rotation, { from: live, endedBefore: 'logout' }, 'a minute after its own rotation, a session counts as ended')
+  await active(later, realNow())
+  t.same((await rotate(later, sid())).rotation, { from: later, endedBefore: undefined }, 'and a new rotation is remembered in its place')
+
+  class FailingDestroy extends SessionSecurityStore {
+    override async end (): Promise<EndResult> { throw new Error('Command timed out') }
+  }
+  const failing = new FailingDestroy({ client })
+  const attempt = await rotate(sid(), sid(), { user: 'ann' }, failing)
+  t.match(attempt, { rotation: { endedBefore: 'logout' }, err: /timed out/ }, 'a destroy that failed: the error, and the rotation counts as of an ended session')
 })
 
 t.test('get reads a tombstone as no session; endedReason() says why, only inside get\'s callback', async t => {

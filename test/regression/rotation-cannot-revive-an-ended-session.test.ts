@@ -8,8 +8,8 @@
 // A rotation made within activityResolution of the last activity write kept the store's 600 s TTL
 // on the new key: it now gets the idle TTL in the rotating request too.
 import { test } from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { SessionSecurityStore } from '../../lib/store.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { SessionSecurityStore, type EndReason, type EndResult } from '../../lib/store.js'
 import { buildApp, login, secondsAgo, sessionCookie, sessionKey, startApp, writeActivity } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis.js'
 import type { ExpireInfo } from '../../index.js'
@@ -36,6 +36,18 @@ function rotateRoute (app: FastifyInstance): void {
       await held.released
     }
     await request.session.regenerate((request.query as { keep: string }).keep.split(','))
+    return { ok: true }
+  })
+  // A sign-out as @fastify/passport's logOut does it: the user dropped, the id rotated.
+  app.post('/logout-rotate', async request => {
+    request.session.set('user', undefined)
+    await request.session.regenerate()
+    return { ok: true }
+  })
+  // A sign-in form that regenerates, as a login should.
+  app.post('/relogin', async request => {
+    await request.session.regenerate()
+    request.session.set('user', { id: 1, name: 'alice' })
     return { ok: true }
   })
 }
@@ -136,4 +148,68 @@ test('a rotating request sent twice at once (a double click): both new ids are s
       t.equal((await app.inject({ url: '/page', headers: { cookie: rotated } })).statusCode, 200, 'its new cookie is signed in')
     }
   }
+})
+
+test('a sign-out that itself rotates the id (as @fastify/passport\'s logOut) during a rotating request: signed out too', async t => {
+  const { app } = await startApp(t, redis => ({
+    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
+    plugin: { warnAfter: 5, expireAfter: 30 },
+    routes: rotateRoute
+  }))
+  const cookie = await login(app)
+  const held = holdNextStepUp()
+  const stepUp = app.inject({ method: 'POST', url: '/step-up?keep=user,role', headers: { cookie } })
+  await held.entered
+  t.equal((await app.inject({ method: 'POST', url: '/logout-rotate', headers: { cookie } })).statusCode, 200, 'signed out in another tab')
+  held.release()
+  const response = await stepUp
+  t.equal(response.headers['session-expired'], 'logout')
+  const next = await app.inject({ url: '/page', headers: { cookie: sessionCookie(response) as string } })
+  t.equal(next.statusCode, 401, 'the new cookie is not signed in')
+})
+
+test('a sign-in in the request that the plugin expires stands, with a logout that regenerates or the default one', async t => {
+  for (const logout of [undefined, async (request: FastifyRequest) => { await request.session.regenerate() }]) {
+    const { app, redis } = await startApp(t, redis => ({
+      store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
+      plugin: { warnAfter: 5, expireAfter: 30, logout },
+      routes: rotateRoute
+    }))
+    const cookie = await login(app)
+    await app.inject({ url: '/page', headers: { cookie } })
+    await writeActivity(redis, cookie, secondsAgo(31.5))
+    const response = await app.inject({ method: 'POST', url: '/relogin', headers: { cookie } })
+    t.equal(response.headers['session-expired'], 'idle', `${logout === undefined ? 'default' : 'regenerating'} logout: the old session ended`)
+    const next = await app.inject({ url: '/page', headers: { cookie: sessionCookie(response) as string } })
+    t.equal(next.statusCode, 200, 'and the new sign-in stands')
+  }
+})
+
+test('a rotation whose destroy fails (a Redis error) after a sign-out elsewhere: the new id is not signed in', async t => {
+  let failNextLogout = false
+  class StoreThatFailsOnce extends SessionSecurityStore {
+    override async end (sid: string, reason: EndReason): Promise<EndResult> {
+      if (failNextLogout && reason === 'logout') {
+        failNextLogout = false
+        throw new Error('Command timed out')
+      }
+      return await super.end(sid, reason)
+    }
+  }
+  const { app } = await startApp(t, redis => ({
+    store: new StoreThatFailsOnce({ client: redis, prefix: 'sess:' }),
+    plugin: { warnAfter: 5, expireAfter: 30 },
+    routes: rotateRoute
+  }))
+  const cookie = await login(app)
+  const held = holdNextStepUp()
+  const stepUp = app.inject({ method: 'POST', url: '/step-up?keep=user,role', headers: { cookie } })
+  await held.entered
+  await app.inject({ url: '/logout', headers: { cookie } })
+  failNextLogout = true
+  held.release()
+  const response = await stepUp
+  t.equal(response.statusCode, 500, 'regenerate rejects: the request fails')
+  const rotated = sessionCookie(response)
+  if (rotated !== undefined) t.equal((await app.inject({ url: '/page', headers: { cookie: rotated } })).statusCode, 401, 'its new cookie is not signed in')
 })
