@@ -7,6 +7,7 @@
 // a tombstone with its reason under the new id instead of the session.
 // A rotation made within activityResolution of the last activity write kept the store's 600 s TTL
 // on the new key: it now gets the idle TTL in the rotating request too.
+import { Writable } from 'node:stream'
 import { test } from 'tap'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { SessionSecurityStore, type EndReason, type EndResult } from '../../lib/store.js'
@@ -212,4 +213,36 @@ test('a rotation whose destroy fails (a Redis error) after a sign-out elsewhere:
   t.equal(response.statusCode, 500, 'regenerate rejects: the request fails')
   const rotated = sessionCookie(response)
   if (rotated !== undefined) t.equal((await app.inject({ url: '/page', headers: { cookie: rotated } })).statusCode, 401, 'its new cookie is not signed in')
+})
+
+test('a store that cannot end the new id: the error is logged and the request is told the session ended', async t => {
+  /** Redis refuses every end except of the ids that the application destroys. */
+  class StoreThatCannotEndTheNewId extends SessionSecurityStore {
+    readonly #destroyed = new Set<string>()
+    override async destroy (sid: string, cb?: (err?: unknown) => void): Promise<void> {
+      this.#destroyed.add(sid)
+      return await super.destroy(sid, cb)
+    }
+
+    override async end (sid: string, reason: EndReason): Promise<EndResult> {
+      if (!this.#destroyed.has(sid)) throw new Error('Redis is down')
+      return await super.end(sid, reason)
+    }
+  }
+  const lines: string[] = []
+  const { app } = await startApp(t, redis => ({
+    store: new StoreThatCannotEndTheNewId({ client: redis, prefix: 'sess:' }),
+    plugin: { warnAfter: 5, expireAfter: 30 },
+    routes: rotateRoute,
+    logger: new Writable({ write (chunk, _encoding, callback) { lines.push(String(chunk)); callback() } })
+  }))
+  const cookie = await login(app)
+  const held = holdNextStepUp()
+  const stepUp = app.inject({ method: 'POST', url: '/step-up?keep=user', headers: { cookie } })
+  await held.entered
+  await app.inject({ url: '/logout', headers: { cookie } })
+  held.release()
+  const response = await stepUp
+  t.equal(response.headers['session-expired'], 'logout', 'the request is told the session ended')
+  t.ok(lines.some(line => JSON.parse(line).level === 50 && line.includes('could not end a session rotated after its session ended')), 'the failure is logged as an error')
 })
