@@ -9,7 +9,7 @@
 // on the new key: it now gets the idle TTL in the rotating request too.
 import { Writable } from 'node:stream'
 import { test } from 'tap'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import { SessionSecurityStore, type EndReason, type EndResult } from '../../lib/store.js'
 import { buildApp, login, secondsAgo, sessionCookie, sessionKey, startApp, writeActivity } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis.js'
@@ -51,6 +51,24 @@ function rotateRoute (app: FastifyInstance): void {
     request.session.set('user', { id: 1, name: 'alice' })
     return { ok: true }
   })
+}
+
+function rotatingApp (t: Parameters<typeof startApp>[0]): ReturnType<typeof startApp> {
+  return startApp(t, redis => ({
+    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
+    plugin: { warnAfter: 5, expireAfter: 30 },
+    routes: rotateRoute
+  }))
+}
+
+/** A /step-up that keeps `keep`, held after its session was loaded while `meanwhile` runs; its answer. */
+async function stepUpAround (app: FastifyInstance, cookie: string, keep: string, meanwhile: () => Promise<unknown>): Promise<LightMyRequestResponse> {
+  const held = holdNextStepUp()
+  const stepUp = app.inject({ method: 'POST', url: `/step-up?keep=${keep}`, headers: { cookie } })
+  await held.entered
+  await meanwhile()
+  held.release()
+  return await stepUp
 }
 
 test('a sign-out in another tab while a request rotates the session id: the new id is signed out too', async t => {
@@ -119,11 +137,7 @@ test('the idle end on another instance while a request rotates the session id: t
 })
 
 test('a rotation right after an activity write gives the new key the idle TTL, not the store\'s', async t => {
-  const { app, redis } = await startApp(t, redis => ({
-    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
-    plugin: { warnAfter: 5, expireAfter: 30 },
-    routes: rotateRoute
-  }))
+  const { app, redis } = await rotatingApp(t)
   for (const headers of [{}, { 'sec-fetch-dest': 'image' }]) {
     const cookie = await login(app)
     const rotated = sessionCookie(await app.inject({ method: 'POST', url: `/step-up?keep=${KEPT[1].join(',')}`, headers: { cookie, ...headers } })) as string
@@ -135,11 +149,7 @@ test('a rotation right after an activity write gives the new key the idle TTL, n
 })
 
 test('a rotating request sent twice at once (a double click): both new ids are signed in', async t => {
-  const { app } = await startApp(t, redis => ({
-    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
-    plugin: { warnAfter: 5, expireAfter: 30 },
-    routes: rotateRoute
-  }))
+  const { app } = await rotatingApp(t)
   for (const keep of KEPT) {
     const cookie = await login(app)
     const responses = await Promise.all([1, 2].map(() => app.inject({ method: 'POST', url: `/step-up?keep=${keep.join(',')}`, headers: { cookie } })))
@@ -152,18 +162,11 @@ test('a rotating request sent twice at once (a double click): both new ids are s
 })
 
 test('a sign-out that itself rotates the id (as @fastify/passport\'s logOut) during a rotating request: signed out too', async t => {
-  const { app } = await startApp(t, redis => ({
-    store: new SessionSecurityStore({ client: redis, prefix: 'sess:' }),
-    plugin: { warnAfter: 5, expireAfter: 30 },
-    routes: rotateRoute
-  }))
+  const { app } = await rotatingApp(t)
   const cookie = await login(app)
-  const held = holdNextStepUp()
-  const stepUp = app.inject({ method: 'POST', url: '/step-up?keep=user,role', headers: { cookie } })
-  await held.entered
-  t.equal((await app.inject({ method: 'POST', url: '/logout-rotate', headers: { cookie } })).statusCode, 200, 'signed out in another tab')
-  held.release()
-  const response = await stepUp
+  const response = await stepUpAround(app, cookie, 'user,role', async () => {
+    t.equal((await app.inject({ method: 'POST', url: '/logout-rotate', headers: { cookie } })).statusCode, 200, 'signed out in another tab')
+  })
   t.equal(response.headers['session-expired'], 'logout')
   const next = await app.inject({ url: '/page', headers: { cookie: sessionCookie(response) as string } })
   t.equal(next.statusCode, 401, 'the new cookie is not signed in')
@@ -203,13 +206,10 @@ test('a rotation whose destroy fails (a Redis error) after a sign-out elsewhere:
     routes: rotateRoute
   }))
   const cookie = await login(app)
-  const held = holdNextStepUp()
-  const stepUp = app.inject({ method: 'POST', url: '/step-up?keep=user,role', headers: { cookie } })
-  await held.entered
-  await app.inject({ url: '/logout', headers: { cookie } })
-  failNextLogout = true
-  held.release()
-  const response = await stepUp
+  const response = await stepUpAround(app, cookie, 'user,role', async () => {
+    await app.inject({ url: '/logout', headers: { cookie } })
+    failNextLogout = true
+  })
   t.equal(response.statusCode, 500, 'regenerate rejects: the request fails')
   const rotated = sessionCookie(response)
   if (rotated !== undefined) t.equal((await app.inject({ url: '/page', headers: { cookie: rotated } })).statusCode, 401, 'its new cookie is not signed in')
@@ -237,12 +237,9 @@ test('a store that cannot end the new id: the error is logged and the request is
     logger: new Writable({ write (chunk, _encoding, callback) { lines.push(String(chunk)); callback() } })
   }))
   const cookie = await login(app)
-  const held = holdNextStepUp()
-  const stepUp = app.inject({ method: 'POST', url: '/step-up?keep=user', headers: { cookie } })
-  await held.entered
-  await app.inject({ url: '/logout', headers: { cookie } })
-  held.release()
-  const response = await stepUp
+  const response = await stepUpAround(app, cookie, 'user', async () => {
+    await app.inject({ url: '/logout', headers: { cookie } })
+  })
   t.equal(response.headers['session-expired'], 'logout', 'the request is told the session ended')
   t.ok(lines.some(line => JSON.parse(line).level === 50 && line.includes('could not end a session rotated after its session ended')), 'the failure is logged as an error')
 })
