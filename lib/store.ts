@@ -20,6 +20,7 @@
 import { EventEmitter } from 'node:events'
 import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError } from './errors.js'
+import { kRotation, type Rotation } from './symbols.js'
 
 type Callback = (err?: unknown, data?: any) => void
 
@@ -71,21 +72,6 @@ const REASONS: ReadonlySet<string> = new Set(['logout', 'idle', 'absolute', 'inv
  */
 const ROTATION_MEMORY_MS = 60_000
 const MAX_ROTATIONS_REMEMBERED = 10_000
-
-const kRotation = Symbol('fastify-session-security.rotation')
-
-/** What the store saw of a session saved under a new id (`regenerate`). */
-export interface Rotation {
-  /** The id it replaces. */
-  readonly from: string
-  /** Why that session had ended before the rotation ended it; undefined when it was alive. */
-  readonly endedBefore: EndReason | undefined
-}
-
-/** The rotation that saved this session object, if SessionSecurityStore saw one. */
-export function rotationOf (session: object): Rotation | undefined {
-  return (session as { [kRotation]?: Rotation })[kRotation]
-}
 
 function hasData (sess: SessionData): boolean {
   for (const key in sess) if (key !== 'cookie') return true
@@ -387,7 +373,7 @@ export class SessionSecurityStore extends EventEmitter {
    * saved activity (a slow request never writes back an older one); a new key lives `ttl` seconds
    * until an activity write sets its idle TTL; a tombstone is left as it is (the session ended
    * while this request was in flight: saving it would bring it back). A rotation (a `set` inside
-   * the callback of another id's `destroy`) is noted on the session object: see `rotationOf`.
+   * the callback of another id's `destroy`) is noted on the session object: see `rotationOf` (lib/symbols.ts).
    */
   async set (sid: string, sess: object, cb?: Callback): Promise<void> {
     this.#noteRotation(sid, sess as SessionData)

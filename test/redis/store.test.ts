@@ -5,7 +5,8 @@
 import t from 'tap'
 import { RedisStore } from 'connect-redis'
 import { InvalidOptionError } from '../../lib/errors.js'
-import { rotationOf, SessionSecurityStore, sessionSerializer, type EndReason, type EndResult, type RecordResult, type Rotation } from '../../lib/store.js'
+import { SessionSecurityStore, sessionSerializer, type EndReason, type EndResult, type RecordResult } from '../../lib/store.js'
+import { rotationOf, type Rotation } from '../../lib/symbols.js'
 import { Cluster, IOREDIS_MAJOR, Redis } from '../helpers/ioredis.js'
 import { startRedis } from '../helpers/redis.js'
 
