@@ -26,6 +26,19 @@ function digits (value: string, at: number, length: number): number {
  * the hook together. Impossible dates (2026-02-30) are refused, not rolled over as Date.parse does.
  */
 export function parseActivity (value: unknown): number {
+  // Every request of a session reads the same value until the next activity write (at most once
+  // a second): the last one read is kept with its result. A string compare costs less than a parse.
+  if (value === lastRead) return lastParsed
+  const parsed = parseIso(value)
+  lastRead = value
+  lastParsed = parsed
+  return parsed
+}
+
+let lastRead: unknown
+let lastParsed = Number.NaN
+
+function parseIso (value: unknown): number {
   if (typeof value !== 'string' || value.length !== 24 ||
     value.charCodeAt(4) !== DASH || value.charCodeAt(7) !== DASH || value.charCodeAt(10) !== T ||
     value.charCodeAt(13) !== COLON || value.charCodeAt(16) !== COLON || value.charCodeAt(19) !== DOT ||

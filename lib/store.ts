@@ -332,14 +332,19 @@ export class SessionSecurityStore extends EventEmitter {
     this.#redis = client as unknown as ScriptClient
   }
 
-  /** The session, or null when there is none or it ended (a tombstone). */
-  async get (sid: string, cb?: Callback): Promise<SessionData | null | undefined> {
-    let json: string | null
-    try {
-      json = await this.#redis.get(this.prefix + sid)
-    } catch (err) {
-      return answer(cb, err)
-    }
+  /**
+   * The session, or null when there is none or it ended (a tombstone). Not an async function: it
+   * runs on every request, and with a callback (as @fastify/session calls it) the callback runs
+   * from the read's own reaction, with no async frame to resume.
+   */
+  get (sid: string, cb?: Callback): Promise<SessionData | null | undefined> {
+    const read = this.#redis.get(this.prefix + sid)
+    if (cb === undefined) return read.then(json => this.#read(json, undefined))
+    return read.then(json => this.#read(json, cb), (err: unknown) => answer(cb, err))
+  }
+
+  /** What `get` found: null for no key or a tombstone (whose reason `endedReason` tells during the callback), else the session. */
+  #read (json: string | null, cb: Callback | undefined): SessionData | null | undefined {
     if (json === null) return answer(cb, null, null)
     // A tombstone is short; a session is checked by its length alone.
     const tombstone = json.length <= MAX_TOMBSTONE_LENGTH ? TOMBSTONE.exec(json) : null
