@@ -338,7 +338,14 @@ export class SessionSecurityStore extends EventEmitter {
    * from the read's own reaction, with no async frame to resume.
    */
   get (sid: string, cb?: Callback): Promise<SessionData | null | undefined> {
-    const read = this.#redis.get(this.prefix + sid)
+    // A real promise in every case: a client (a wrapper, a mock) that throws, or gives a thenable
+    // that calls back twice, still reaches the callback exactly once. No extra step for ioredis.
+    let read: Promise<string | null>
+    try {
+      read = Promise.resolve(this.#redis.get(this.prefix + sid))
+    } catch (err) {
+      read = Promise.reject(err)
+    }
     if (cb === undefined) return read.then(json => this.#read(json, undefined))
     return read.then(json => this.#read(json, cb), (err: unknown) => answer(cb, err))
   }

@@ -464,6 +464,21 @@ t.test('Redis errors reject, or go to the callback; nothing is half-written', as
   t.type((await viaCallback(cb => store.get(bad, cb))).err, SyntaxError)
 })
 
+t.test('a client that throws in get, or whose thenable calls back twice, reaches the callback once', async t => {
+  const boom = new Error('client threw')
+  const throwing = new SessionSecurityStore({ client: { defineCommand () {}, get () { throw boom } } as never })
+  const calls: unknown[] = []
+  await throwing.get(sid(), (err: unknown) => { calls.push(err) })
+  t.same(calls, [boom], 'the error, once, to the callback')
+  await t.rejects(throwing.get(sid()), boom)
+
+  const twice = { then (resolve: (v: string) => void, reject: (e: Error) => void) { resolve('{"user":"ann"}'); resolve('{"user":"bob"}'); reject(boom) } }
+  const unruly = new SessionSecurityStore({ client: { defineCommand () {}, get: () => twice } as never })
+  const seen: unknown[] = []
+  await unruly.get(sid(), (err: unknown, data: unknown) => { seen.push([err, data]) })
+  t.same(seen, [[null, { user: 'ann' }]], 'the first answer, once')
+})
+
 t.test('destroy leaves a tombstone of at most 64 bytes that says logout, and it expires after tombstoneTtl', async t => {
   const id = sid()
   await active(id, Date.now(), { user: 'a-user-name-that-the-marker-must-not-carry', cart: ['x'.repeat(100)] })
