@@ -1,7 +1,6 @@
 // Starts a private three-node Redis Cluster (no replicas) on free loopback ports for one test
 // file, and stops it. Each node also needs its bus port (port + 10000) free.
 import { execFile } from 'node:child_process'
-import { once } from 'node:events'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -24,16 +23,18 @@ export interface RedisCluster {
   stop (): Promise<void>
 }
 
+/**
+ * Whether a port is free now. Not with `events.once(server, 'listening')`: its promise rejects on
+ * 'error', so a busy port threw (EADDRINUSE) instead of answering false.
+ */
 async function canBind (port: number): Promise<boolean> {
   const server = createServer()
-  server.on('error', () => {})
-  server.listen(port, '127.0.0.1')
-  const [event] = await Promise.race([once(server, 'listening').then(() => ['ok']), once(server, 'error').then(() => ['no'])])
-  if (event === 'ok') {
-    server.close()
-    await once(server, 'close')
-  }
-  return event === 'ok'
+  const bound = await new Promise<boolean>(resolve => {
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => resolve(true))
+  })
+  if (bound) await new Promise(resolve => server.close(resolve))
+  return bound
 }
 
 async function clusterPorts (count: number): Promise<number[]> {
