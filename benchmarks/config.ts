@@ -1,7 +1,5 @@
 // What `npm run bench` compares and what it must show, as data. The driver (driver.ts) runs these
 // duels, stats.ts turns them into ratios, report.ts checks them against TARGETS.
-import type { ServerKind } from './server.js'
-
 export interface Scenario {
   id: string
   label: string
@@ -25,6 +23,40 @@ export const DUELS: readonly Duel[] = [
   { name: 'plugin', first: SCENARIOS.A, second: SCENARIOS.B },
   { name: 'control', first: SCENARIOS.A, second: SCENARIOS.control }
 ]
+
+/**
+ * The servers that server.ts can be: the baseline, the plugin, and, for ablation runs
+ * (`BENCH_PAIR=first,second`), servers that take the plugin apart without loading it: they tell
+ * what the two fields that a signed-in session carries cost in @fastify/session itself.
+ */
+export const SERVER_KINDS = {
+  baseline: 'A: the baseline',
+  plugin: 'B: A + the plugin',
+  fields: 'A whose sign-in also writes the plugin\'s two fields as the plugin stores them (no plugin)',
+  'fields-hidden': 'fields, read through a serializer that hands @fastify/session the session without the two fields',
+  hidden: 'A read through that same serializer (what the serializer itself costs)'
+} as const
+
+export type ServerKind = keyof typeof SERVER_KINDS
+
+/**
+ * The duels of a run: A against B and A against A′, or, with `BENCH_PAIR=first,second`, those two
+ * servers against each other and the first against itself (the control). Unknown names throw.
+ */
+export function duelsFrom (env: NodeJS.ProcessEnv): readonly Duel[] {
+  const pair = env.BENCH_PAIR
+  if (pair === undefined || pair === '') return DUELS
+  const names = pair.split(',')
+  if (names.length !== 2 || !names.every(name => Object.hasOwn(SERVER_KINDS, name))) {
+    throw new Error(`BENCH_PAIR must be two of ${Object.keys(SERVER_KINDS).join(', ')}, separated by a comma; got ${pair}`)
+  }
+  const [first, second] = names as [ServerKind, ServerKind]
+  const scenario = (id: string, server: ServerKind): Scenario => ({ id, label: `${server}: ${SERVER_KINDS[server]}`, server })
+  return [
+    { name: 'plugin', first: scenario('A', first), second: scenario('B', second) },
+    { name: 'control', first: scenario('A', first), second: scenario('A′', first) }
+  ]
+}
 
 /** The numbers the report computes; each target below reads one of them. */
 export type Measure =
@@ -65,6 +97,8 @@ export interface Settings {
   /** The section of RESULTS.md to write ('' for none). */
   section: string
   quick: boolean
+  /** The duels to run (see duelsFrom). */
+  plan: readonly Duel[]
 }
 
 function envNumber (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -75,9 +109,13 @@ function envNumber (env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return value
 }
 
-/** BENCH_QUICK=1 is a smoke check (about 30 s): it writes nothing to RESULTS.md unless BENCH_SECTION says where. */
+/**
+ * BENCH_QUICK=1 is a smoke check (about 30 s), and BENCH_PAIR an ablation run: neither writes to
+ * RESULTS.md unless BENCH_SECTION says where.
+ */
 export function settingsFrom (env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1'
+  const plan = duelsFrom(env)
   return {
     duels: Math.max(1, Math.round(envNumber(env, 'BENCH_DUELS', quick ? 1 : 8))),
     warmup: envNumber(env, 'BENCH_WARMUP', quick ? 1 : 3),
@@ -85,7 +123,8 @@ export function settingsFrom (env: NodeJS.ProcessEnv): Settings {
     connections: Math.max(1, Math.round(envNumber(env, 'BENCH_CONNECTIONS', 10))),
     seed: envNumber(env, 'BENCH_SEED', 1),
     profile: env.BENCH_PROFILE === undefined || env.BENCH_PROFILE === '' ? !quick : env.BENCH_PROFILE === '1',
-    section: env.BENCH_SECTION ?? (quick ? '' : 'latest'),
-    quick
+    section: env.BENCH_SECTION ?? (quick || plan !== DUELS ? '' : 'latest'),
+    quick,
+    plan
   }
 }

@@ -9,7 +9,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { DUELS, type Duel, type Scenario, type Settings } from './config.js'
+import type { Duel, Scenario, Settings } from './config.js'
 import { startRedis, type BenchRedis, type CommandStat } from './redis.js'
 import type { DriverMessage, Sample, ServerMessage } from './server.js'
 import { seededRandom, shuffle, type Counts, type DuelCounts } from './stats.js'
@@ -294,7 +294,7 @@ export async function runBenchmark (settings: Settings, log: (line: string) => v
   log(pinned ? `pinned: servers on CPU ${SERVER_CPU}, autocannon and Redis on CPU ${DRIVER_CPU}` : 'not pinned (no taskset, or one CPU)')
 
   const random = seededRandom(settings.seed)
-  const plan = shuffle(DUELS.flatMap(duel => Array.from({ length: settings.duels }, () => duel)), random)
+  const plan = shuffle(settings.plan.flatMap(duel => Array.from({ length: settings.duels }, () => duel)), random)
     .map(duel => ({ duel, secondFirst: random() < 0.5 }))
   const perDuel = settings.warmup + settings.seconds + 2
   log(`${plan.length} duels of ${settings.warmup} s warm-up + ${settings.seconds} s, ${settings.connections} connections per server, ` +
@@ -315,8 +315,8 @@ export async function runBenchmark (settings: Settings, log: (line: string) => v
   if (settings.profile) {
     const dir = join(buildRoot, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'))
     mkdirSync(dir, { recursive: true })
-    const plugin = DUELS.find(d => d.name === 'plugin')
-    if (plugin === undefined) throw new Error('no plugin duel in config.ts')
+    const plugin = settings.plan.find(d => d.name === 'plugin')
+    if (plugin === undefined) throw new Error('no plugin duel in the plan')
     log(`  profiled duel (--cpu-prof, not measured) into ${dir}`)
     await runDuel(plugin, false, settings, pinned, dir)
     profile = { baseline: join(dir, `${plugin.first.server}.cpuprofile`), plugin: join(dir, `${plugin.second.server}.cpuprofile`) }

@@ -5,6 +5,7 @@
 //
 //   BENCH_SERVER=baseline  @fastify/session + connect-redis, rolling: false, saveUninitialized: false
 //   BENCH_SERVER=plugin    the same plus fastify-session-security and its store
+//   BENCH_SERVER=fields, fields-hidden, hidden: the ablation servers of config.ts (no plugin)
 //   REDIS_PORT=<port>      this server's private redis-server
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
@@ -13,9 +14,8 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { writeFileSync } from 'node:fs'
 import sessionSecurity from '../index.js'
-import { SessionSecurityStore } from '../lib/store.js'
-
-export type ServerKind = 'baseline' | 'plugin'
+import { ACTIVITY_FIELD, SessionSecurityStore, SIGNED_IN_FIELD } from '../lib/store.js'
+import { SERVER_KINDS, type ServerKind } from './config.js'
 
 export interface Sample {
   /** process.cpuUsage(): user and system µs since the process started. */
@@ -39,11 +39,29 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * connect-redis's serializer for `fields-hidden` and `hidden`: it parses the whole JSON, then hands
+ * @fastify/session a copy without the plugin's two fields, so they never reach its copy and hash.
+ */
+const withoutPluginFields: NonNullable<ConstructorParameters<typeof RedisStore>[0]['serializer']> = {
+  parse (text) {
+    const { [ACTIVITY_FIELD]: _activity, [SIGNED_IN_FIELD]: _since, ...rest } = JSON.parse(text)
+    return rest
+  },
+  stringify: (session: unknown): string => JSON.stringify(session)
+}
+
+function storeFor (kind: ServerKind, redis: Redis): SessionSecurityStore | RedisStore {
+  if (kind === 'plugin') return new SessionSecurityStore({ client: redis })
+  if (kind === 'fields-hidden' || kind === 'hidden') return new RedisStore({ client: redis, serializer: withoutPluginFields })
+  return new RedisStore({ client: redis })
+}
+
 async function main (): Promise<void> {
-  const kind = process.env.BENCH_SERVER
-  if (kind !== 'baseline' && kind !== 'plugin') throw new Error(`unknown BENCH_SERVER ${kind}`)
+  const kind = process.env.BENCH_SERVER as ServerKind
+  if (!Object.hasOwn(SERVER_KINDS, kind)) throw new Error(`unknown BENCH_SERVER ${kind}`)
   const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT) })
-  const store = kind === 'plugin' ? new SessionSecurityStore({ client: redis }) : new RedisStore({ client: redis })
+  const store = storeFor(kind, redis)
 
   const app = Fastify({ logger: false })
   await app.register(fastifyCookie)
@@ -58,6 +76,11 @@ async function main (): Promise<void> {
 
   app.post('/login', async (request) => {
     request.session.user = { id: 42, name: 'bench' }
+    if (kind === 'fields' || kind === 'fields-hidden') {
+      // What the plugin's sign-in write stores: the activity in the form of toISOString(), the sign-in instant in epoch ms.
+      request.session._session_security = new Date().toISOString()
+      request.session._session_security_since = Date.now()
+    }
     return { ok: true }
   })
   app.get('/page', async (request, reply) => {

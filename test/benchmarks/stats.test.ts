@@ -1,6 +1,6 @@
 // The benchmark's arithmetic, which decides whether a target passes, and where a run lands in RESULTS.md.
 import { test } from 'tap'
-import { TARGETS } from '../../benchmarks/config.js'
+import { DUELS, duelsFrom, settingsFrom, TARGETS } from '../../benchmarks/config.js'
 import {
   busyShare, check, commandsPerRequest, cpuPerRequest, describeBounds, duelRatios, measures, median, pooledCommandsPerRequest,
   seededRandom, shuffle, spread, throughput, type Counts, type MeasuredDuel
@@ -128,4 +128,18 @@ test('a run replaces its own section of RESULTS.md and adds a new one before the
   t.equal(withSection(file, 'after', 'run'),
     file.replace('<!-- bench:next -->', '<!-- bench:after -->\nrun\n<!-- /bench:after -->\n\n<!-- bench:next -->'))
   t.equal(withSection('# Results\n', 'latest', 'run'), '# Results\n\n<!-- bench:latest -->\nrun\n<!-- /bench:latest -->\n')
+})
+
+test('BENCH_PAIR runs two servers of config.ts against each other, with the first against itself as the control', async t => {
+  t.equal(duelsFrom({}), DUELS, 'without it: A against B and A against A′')
+  t.equal(duelsFrom({ BENCH_PAIR: '' }), DUELS)
+  const [pair, control] = duelsFrom({ BENCH_PAIR: 'fields,fields-hidden' })
+  t.match(pair, { name: 'plugin', first: { id: 'A', server: 'fields' }, second: { id: 'B', server: 'fields-hidden' } })
+  t.match(control, { name: 'control', first: { id: 'A', server: 'fields' }, second: { id: 'A′', server: 'fields' } })
+  for (const bad of ['fields', 'fields,nope', 'fields,hidden,plugin', 'toString,plugin']) {
+    t.throws(() => duelsFrom({ BENCH_PAIR: bad }), /BENCH_PAIR must be two of baseline, plugin, fields, fields-hidden, hidden/, bad)
+  }
+  t.equal(settingsFrom({}).section, 'latest', 'a full run writes its section')
+  t.equal(settingsFrom({ BENCH_PAIR: 'baseline,hidden' }).section, '', 'an ablation run writes nothing by default')
+  t.equal(settingsFrom({ BENCH_PAIR: 'baseline,hidden', BENCH_SECTION: 'ablation' }).section, 'ablation')
 })
