@@ -1,6 +1,6 @@
 // Turns a run into the markdown section of RESULTS.md and a short summary for the terminal.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { TARGETS } from './config.js'
+import { DUELS, TARGETS } from './config.js'
 import type { DuelResult, RunResult } from './driver.js'
 import { analyse, profileTables } from './profile.js'
 import { busyShare, check, cpuPerRequest, describeBounds, measures, throughput, type Counts, type Measured, type Verdict } from './stats.js'
@@ -68,6 +68,16 @@ export function command (env: NodeJS.ProcessEnv): string {
   return [...settings, 'npm run bench'].join(' ')
 }
 
+/** An ablation run (BENCH_PAIR) names its two servers and says that the plugin's targets do not apply to them. */
+function ablationNote (run: RunResult): string[] {
+  const pair = run.settings.plan.find(d => d.name === 'plugin')
+  if (run.settings.plan === DUELS || pair === undefined) return []
+  return [
+    `- **Ablation:** A is \`${pair.first.label}\`, B is \`${pair.second.label}\`. The result column compares with the ` +
+      'plugin\'s targets, which do not apply to this pair: read the ratios against the control.'
+  ]
+}
+
 export function markdown (run: RunResult, title: string, cmd: string): string {
   const { machine: m, settings: s } = run
   const lines = [
@@ -81,6 +91,7 @@ export function markdown (run: RunResult, title: string, cmd: string): string {
     `- **Method:** ${s.duels} × A vs B and ${s.duels} × A vs A′ (duels) in a seeded random order (seed ${s.seed}); each duel starts a fresh ` +
       `pair of server processes, each with its own redis-server, loads both at once with ${s.connections} connections each ` +
       `for ${s.warmup} s of warm-up and ${s.seconds} s measured; CPU is each server's own user + system time.`,
+    ...ablationNote(run),
     '',
     ...targetTable(rows(run)),
     '',
