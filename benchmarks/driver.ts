@@ -103,8 +103,13 @@ async function stopChild (child: ChildProcess): Promise<void> {
   await stopProcess(child, { disconnect: true, killAfterMs: 10_000 })
 }
 
+/** One name per server of a duel, even when both are the same kind (an ablation of a server against itself). */
+function profileFile (scenario: Scenario): string {
+  return `${scenario.id === 'B' ? 'B' : 'A'}-${scenario.server}.cpuprofile`
+}
+
 async function startServer (scenario: Scenario, redis: BenchRedis, pinned: boolean, profileDir: string | undefined): Promise<Server> {
-  const profileName = `${scenario.server}.cpuprofile`
+  const profileName = profileFile(scenario)
   const nodeArgs = [
     ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profileDir, '--cpu-prof-name', profileName]),
     join(here, 'server.js')
@@ -319,7 +324,7 @@ export async function runBenchmark (settings: Settings, log: (line: string) => v
     if (plugin === undefined) throw new Error('no plugin duel in the plan')
     log(`  profiled duel (--cpu-prof, not measured) into ${dir}`)
     await runDuel(plugin, false, settings, pinned, dir)
-    profile = { baseline: join(dir, `${plugin.first.server}.cpuprofile`), plugin: join(dir, `${plugin.second.server}.cpuprofile`) }
+    profile = { baseline: join(dir, profileFile(plugin.first)), plugin: join(dir, profileFile(plugin.second)) }
   }
 
   const redis = await startRedis()
