@@ -41,7 +41,8 @@ export type ServerKind = keyof typeof SERVER_KINDS
 
 /**
  * The duels of a run: A against B and A against A′, or, with `BENCH_PAIR=first,second`, those two
- * servers against each other and the first against itself (the control). Unknown names throw.
+ * servers against each other and the first against itself (the control). `baseline,plugin` is the
+ * normal run. Unknown names throw.
  */
 export function duelsFrom (env: NodeJS.ProcessEnv): readonly Duel[] {
   const pair = env.BENCH_PAIR
@@ -51,6 +52,7 @@ export function duelsFrom (env: NodeJS.ProcessEnv): readonly Duel[] {
     throw new Error(`BENCH_PAIR must be two of ${Object.keys(SERVER_KINDS).join(', ')}, separated by a comma; got ${pair}`)
   }
   const [first, second] = names as [ServerKind, ServerKind]
+  if (first === SCENARIOS.A.server && second === SCENARIOS.B.server) return DUELS
   const scenario = (id: string, server: ServerKind): Scenario => ({ id, label: `${server}: ${SERVER_KINDS[server]}`, server })
   return [
     { name: 'plugin', first: scenario('A', first), second: scenario('B', second) },
@@ -99,6 +101,8 @@ export interface Settings {
   quick: boolean
   /** The duels to run (see duelsFrom). */
   plan: readonly Duel[]
+  /** A BENCH_PAIR run of two other servers: the plugin's targets do not apply to its pair. */
+  ablation: boolean
 }
 
 function envNumber (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -116,6 +120,7 @@ function envNumber (env: NodeJS.ProcessEnv, name: string, fallback: number): num
 export function settingsFrom (env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1'
   const plan = duelsFrom(env)
+  const ablation = plan !== DUELS
   return {
     duels: Math.max(1, Math.round(envNumber(env, 'BENCH_DUELS', quick ? 1 : 8))),
     warmup: envNumber(env, 'BENCH_WARMUP', quick ? 1 : 3),
@@ -123,8 +128,9 @@ export function settingsFrom (env: NodeJS.ProcessEnv): Settings {
     connections: Math.max(1, Math.round(envNumber(env, 'BENCH_CONNECTIONS', 10))),
     seed: envNumber(env, 'BENCH_SEED', 1),
     profile: env.BENCH_PROFILE === undefined || env.BENCH_PROFILE === '' ? !quick : env.BENCH_PROFILE === '1',
-    section: env.BENCH_SECTION ?? (quick || plan !== DUELS ? '' : 'latest'),
+    section: env.BENCH_SECTION ?? (quick || ablation ? '' : 'latest'),
     quick,
-    plan
+    plan,
+    ablation
   }
 }

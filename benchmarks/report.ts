@@ -1,6 +1,6 @@
 // Turns a run into the markdown section of RESULTS.md and a short summary for the terminal.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { DUELS, TARGETS } from './config.js'
+import { TARGETS } from './config.js'
 import type { DuelResult, RunResult } from './driver.js'
 import { analyse, profileTables } from './profile.js'
 import { busyShare, check, cpuPerRequest, describeBounds, measures, throughput, type Counts, type Measured, type Verdict } from './stats.js'
@@ -71,7 +71,7 @@ export function command (env: NodeJS.ProcessEnv): string {
 /** An ablation run (BENCH_PAIR) names its two servers and says that the plugin's targets do not apply to them. */
 function ablationNote (run: RunResult): string[] {
   const pair = run.settings.plan.find(d => d.name === 'plugin')
-  if (run.settings.plan === DUELS || pair === undefined) return []
+  if (!run.settings.ablation || pair === undefined) return []
   return [
     `- **Ablation:** A is \`${pair.first.label}\`, B is \`${pair.second.label}\`. The result column compares with the ` +
       'plugin\'s targets, which do not apply to this pair: read the ratios against the control.'

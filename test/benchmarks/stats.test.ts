@@ -6,6 +6,10 @@ import {
   seededRandom, shuffle, spread, throughput, type Counts, type MeasuredDuel
 } from '../../benchmarks/stats.js'
 import { withSection } from '../../benchmarks/report.js'
+import { analyse, OWN_CODE, placeOf, profileTables } from '../../benchmarks/profile.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 /** Ratios in floating point: compared to six places. */
 const round = (x: number): number => Number(x.toFixed(6))
@@ -139,7 +143,53 @@ test('BENCH_PAIR runs two servers of config.ts against each other, with the firs
   for (const bad of ['fields', 'fields,nope', 'fields,hidden,plugin', 'toString,plugin']) {
     t.throws(() => duelsFrom({ BENCH_PAIR: bad }), /BENCH_PAIR must be two of baseline, plugin, fields, fields-hidden, hidden/, bad)
   }
+  t.equal(duelsFrom({ BENCH_PAIR: 'baseline,plugin' }), DUELS, 'the baseline against the plugin is the normal run')
+  t.equal(settingsFrom({ BENCH_PAIR: 'baseline,plugin' }).ablation, false)
+  t.equal(settingsFrom({ BENCH_PAIR: 'baseline,plugin' }).section, 'latest')
+  t.equal(settingsFrom({ BENCH_PAIR: 'plugin,baseline' }).ablation, true, 'the other way round is an ablation')
+  t.equal(settingsFrom({}).ablation, false)
   t.equal(settingsFrom({}).section, 'latest', 'a full run writes its section')
   t.equal(settingsFrom({ BENCH_PAIR: 'baseline,hidden' }).section, '', 'an ablation run writes nothing by default')
   t.equal(settingsFrom({ BENCH_PAIR: 'baseline,hidden', BENCH_SECTION: 'ablation' }).section, 'ablation')
+})
+
+test('a profile is summed by where the code comes from: the plugin\'s files, each package, Node.js, native functions', async t => {
+  const frame = (url: string, functionName = 'f'): { functionName: string, url: string, lineNumber: number } => ({ functionName, url, lineNumber: 0 })
+  t.equal(placeOf(frame('file:///x/benchmarks/.build/lib/store.js')), OWN_CODE)
+  t.equal(placeOf(frame('file:///x/benchmarks/.build/index.js')), OWN_CODE)
+  t.equal(placeOf(frame('file:///x/node_modules/@fastify/session/lib/session.js')), '@fastify/session')
+  t.equal(placeOf(frame('file:///x/node_modules/fastify/node_modules/pino/lib/x.js')), 'fastify', 'the outermost package')
+  t.equal(placeOf(frame('node:internal/crypto/hash')), 'Node.js (its JavaScript)')
+  t.equal(placeOf(frame('', '(garbage collector)')), 'native: (garbage collector)')
+  t.equal(placeOf(frame('file:///x/benchmarks/.build/benchmarks/server.js')), 'benchmarks/server.js')
+
+  const dir = mkdtempSync(join(tmpdir(), 'profile-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // Self time: node 2 (a package) 30 µs, node 3 (the plugin) 10 µs, node 4 idle 50 µs; 10 requests.
+  const write = (name: string, ownFile: string): string => {
+    const path = join(dir, name)
+    writeFileSync(path, JSON.stringify({
+      nodes: [
+        { id: 1, callFrame: frame('', '(root)') },
+        { id: 2, callFrame: frame('file:///x/node_modules/ioredis/built/Redis.js', 'sendCommand') },
+        { id: 3, callFrame: frame(ownFile, 'track') },
+        { id: 4, callFrame: frame('', '(idle)') }
+      ],
+      samples: [2, 3, 4, 2],
+      timeDeltas: [10, 10, 50, 20]
+    }))
+    writeFileSync(`${path}.requests.json`, JSON.stringify({ requests: 10 }))
+    return path
+  }
+  const a = analyse(write('a.cpuprofile', 'file:///x/server.js'))
+  const b = analyse(write('b.cpuprofile', 'file:///x/benchmarks/.build/lib/hook.js'))
+  t.equal(b.busy, 40, 'idle time is not busy')
+  t.same([...b.byPlace], [['ioredis', 30], [OWN_CODE, 10]])
+  t.same([...b.own], [['track lib/hook.js:1', 10]])
+  t.same([...a.own], [], 'a server without the plugin has no own functions')
+  const text = profileTables(a, b).join('\n')
+  t.match(text, `| ${OWN_CODE} | 0.00 | 1.00 | +1.00 | 0.00 % | 25.00 % |`)
+  t.match(text, '| ioredis | 3.00 | 3.00 | +0.00 | 75.00 % | 75.00 % |')
+  t.match(text, '| `track lib/hook.js:1` | 1.00 | 25.00 % |')
+  t.match(profileTables(b, a).join('\n'), '| (none: B does not load the plugin) | | |')
 })
