@@ -114,8 +114,9 @@ function envNumber (env: NodeJS.ProcessEnv, name: string, fallback: number): num
 }
 
 /**
- * BENCH_QUICK=1 is a smoke check (about 30 s), and BENCH_PAIR an ablation run: neither writes to
- * RESULTS.md unless BENCH_SECTION says where.
+ * BENCH_QUICK=1 is a smoke check (about 30 s), and BENCH_PAIR of two other servers than the
+ * baseline and the plugin an ablation run: neither writes to RESULTS.md unless BENCH_SECTION says
+ * where.
  */
 export function settingsFrom (env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1'

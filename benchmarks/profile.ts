@@ -27,15 +27,17 @@ const isIdle = (name: string): boolean => name === '(idle)' || name === '(progra
 export const OWN_CODE = 'fastify-session-security (its own files)'
 
 /**
- * Where a frame's code comes from: the plugin's own files, an npm package (by name), Node.js's own
- * JavaScript, or native code (by function: the garbage collector, JSON.parse, a regular expression).
- * Self time summed by place is steadier than by function: inlining moves time between the
- * functions of one place, rarely between places.
+ * Where a frame's code comes from: the plugin's own files, an npm package (the innermost, by name),
+ * Node.js's own JavaScript, or a frame without a script (by function: the garbage collector, Node's
+ * C++ bindings such as `writev`, a regular expression, code compiled from a string). V8's built-ins
+ * such as `JSON.parse` have no frame of their own: they count in their caller's self time. Self time
+ * summed by place is steadier than by function: inlining moves time between the functions of one
+ * place, rarely between places.
  */
 export function placeOf (frame: CallFrame): string {
   const { url } = frame
   if (isPluginFile(url)) return OWN_CODE
-  const inPackage = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
+  const inPackage = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
   if (inPackage !== null) return inPackage[1] as string
   if (url.startsWith('node:')) return 'Node.js (its JavaScript)'
   if (url === '') return `native: ${frame.functionName === '' ? '(anonymous)' : frame.functionName}`
@@ -78,6 +80,11 @@ export function analyse (path: string): Analysis {
 }
 
 const us = (value: number): string => value.toFixed(2)
+/** A difference with its sign; one that rounds to zero reads +0.00. */
+const signed = (value: number): string => {
+  const text = us(value)
+  return Number(text) < 0 ? text : `+${text.replace('-', '')}`
+}
 
 /** Markdown: busy time per request, self time by where the code comes from, the plugin's own functions, and B's top functions against A's. */
 export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): string[] {
@@ -90,7 +97,7 @@ export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): 
     '',
     'Self time by where the code comes from, the largest differences first (the share is of each server\'s busy time; the ' +
       'sampler runs on wall time, so a server that waits for the CPU it shares reads slower than its CPU time, alike for both). ' +
-      'Native functions count where they were called: `JSON.parse` of the session is in connect-redis in A, in the plugin\'s store in B:',
+      'V8\'s built-ins count in their caller: `JSON.parse` of the session is in connect-redis in A, in the plugin\'s store in B:',
     '',
     '| code | A µs/req | B µs/req | B − A | A share | B share |',
     '| --- | ---: | ---: | ---: | ---: | ---: |'
@@ -103,7 +110,7 @@ export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): 
     return { place, a, b, delta: perB(b) - perA(a) }
   }).sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta)).slice(0, top)
   for (const { place, a, b, delta } of placeRows) {
-    lines.push(`| ${place} | ${us(perA(a))} | ${us(perB(b))} | ${delta >= 0 ? '+' : ''}${us(delta)} | ${share(a, baseline)} | ${share(b, plugin)} |`)
+    lines.push(`| ${place} | ${us(perA(a))} | ${us(perB(b))} | ${signed(delta)} | ${share(a, baseline)} | ${share(b, plugin)} |`)
   }
   lines.push('', `B's own functions (${OWN_CODE}) by self time:`, '',
     '| function | µs per request | share of B\'s busy time |', '| --- | ---: | ---: |')
@@ -116,13 +123,13 @@ export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): 
   for (const [key, t] of [...plugin.self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     const inA = perA(baseline.self.get(key) ?? 0)
     const delta = perB(t) - inA
-    lines.push(`| \`${key}\` | ${us(perB(t))} | ${us(inA)} | ${delta >= 0 ? '+' : ''}${us(delta)} |`)
+    lines.push(`| \`${key}\` | ${us(perB(t))} | ${us(inA)} | ${signed(delta)} |`)
   }
   const keys = new Set([...baseline.self.keys(), ...plugin.self.keys()])
   const grew = [...keys].map(key => ({ key, delta: perB(plugin.self.get(key) ?? 0) - perA(baseline.self.get(key) ?? 0) }))
     .sort((a, b) => b.delta - a.delta).slice(0, 10)
   lines.push('', 'Self time that grew most from A to B:', '', '| function | B − A µs/req |', '| --- | ---: |')
-  for (const { key, delta } of grew) lines.push(`| \`${key}\` | ${delta >= 0 ? '+' : ''}${us(delta)} |`)
+  for (const { key, delta } of grew) lines.push(`| \`${key}\` | ${signed(delta)} |`)
   return lines
 }
 

@@ -6,7 +6,8 @@
 // Settings (environment): BENCH_QUICK=1 (a smoke check of about 30 s), BENCH_DUELS (8 of each
 // kind), BENCH_WARMUP (3 s), BENCH_SECONDS (10 s measured), BENCH_CONNECTIONS (10 per server),
 // BENCH_SEED (1), BENCH_PROFILE (1 in a full run: one more duel with --cpu-prof), BENCH_SECTION,
-// BENCH_TITLE (the section's heading), BENCH_PAIR (an ablation: two servers of config.ts).
+// BENCH_TITLE (the section's heading), BENCH_PAIR (two servers of config.ts: an ablation, unless
+// they are baseline,plugin).
 import { join } from 'node:path'
 import { settingsFrom } from './config.js'
 import { cleanUp, repoRoot, runBenchmark } from './driver.js'

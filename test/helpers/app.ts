@@ -33,6 +33,8 @@ export interface TestAppOptions {
   session?: Record<string, unknown>
   /** More routes, added before the application is ready. */
   routes?: (app: FastifyInstance) => void
+  /** Runs between @fastify/session and the plugin (an application's own hooks registered there). */
+  beforePlugin?: (app: FastifyInstance) => void
   /** Where the application's logs (level info) go; none without it. */
   logger?: NodeJS.WritableStream
 }
@@ -56,7 +58,7 @@ function sessionStore (store: TestAppOptions['store'], client: Client | undefine
   return store === 'security' ? new SessionSecurityStore({ client }) : new RedisStore({ client, prefix: PREFIX })
 }
 
-export async function buildApp ({ client, store, plugin = {}, session = {}, routes, logger }: TestAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp ({ client, store, plugin = {}, session = {}, routes, beforePlugin, logger }: TestAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify(logger === undefined ? {} : { logger: { level: 'info', stream: logger } })
   const chosen = sessionStore(store, client)
   await app.register(fastifyCookie)
@@ -68,6 +70,7 @@ export async function buildApp ({ client, store, plugin = {}, session = {}, rout
     cookie: { secure: 'auto' },
     ...session
   })
+  beforePlugin?.(app)
   await app.register(sessionSecurity, plugin)
 
   // Added after the plugin's hooks, so they run after its hooks have finished.
