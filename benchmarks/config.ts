@@ -34,7 +34,9 @@ export const SERVER_KINDS = {
   plugin: 'B: A + the plugin',
   fields: 'A whose sign-in also writes the plugin\'s two fields as the plugin stores them (no plugin)',
   'fields-hidden': 'fields, read through a serializer that hands @fastify/session the session without the two fields',
-  hidden: 'A read through that same serializer (what the serializer itself costs)'
+  hidden: 'A read through that same serializer (what the serializer itself costs)',
+  'fields-apart': 'A whose sign-in writes the plugin\'s two fields into a second key, which get reads with the session in one MGET ' +
+    '(the fields outside the session JSON that @fastify/session copies and hashes)'
 } as const
 
 export type ServerKind = keyof typeof SERVER_KINDS

@@ -141,7 +141,7 @@ test('BENCH_PAIR runs two servers of config.ts against each other, with the firs
   t.match(pair, { name: 'plugin', first: { id: 'A', server: 'fields' }, second: { id: 'B', server: 'fields-hidden' } })
   t.match(control, { name: 'control', first: { id: 'A', server: 'fields' }, second: { id: 'A′', server: 'fields' } })
   for (const bad of ['fields', 'fields,nope', 'fields,hidden,plugin', 'toString,plugin']) {
-    t.throws(() => duelsFrom({ BENCH_PAIR: bad }), /BENCH_PAIR must be two of baseline, plugin, fields, fields-hidden, hidden/, bad)
+    t.throws(() => duelsFrom({ BENCH_PAIR: bad }), /BENCH_PAIR must be two of baseline, plugin, fields, fields-hidden, hidden, fields-apart/, bad)
   }
   t.equal(duelsFrom({ BENCH_PAIR: 'baseline,plugin' }), DUELS, 'the baseline against the plugin is the normal run')
   t.equal(settingsFrom({ BENCH_PAIR: 'baseline,plugin' }).ablation, false)
