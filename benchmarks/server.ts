@@ -59,27 +59,25 @@ const withoutPluginFields: NonNullable<ConstructorParameters<typeof RedisStore>[
 const fieldsKey = (sid: string): string => `sess-fields:${sid}`
 
 /**
- * The store of `fields-apart`: connect-redis, whose `get` (the same shape as its own) reads the
- * session and the key of the plugin's fields in one MGET and parses both; @fastify/session gets
- * the session alone. What keeping the fields out of the session JSON would cost on each request.
+ * The store of `fields-apart`: connect-redis, whose `get` does what its own does (the client, then
+ * the serializer, both awaited) with one MGET of the session and the key of the plugin's fields
+ * instead of a GET, and parses both; @fastify/session gets the session alone. What keeping the
+ * fields out of the session JSON would cost on each request's read (not on writes: a second key's
+ * TTL and deletion are not emulated). A session without its fields key fails the request, so a
+ * missing key cannot make this server look cheaper.
  */
 class FieldsApartStore extends RedisStore {
   /** The fields that the last `get` read: what the plugin's hook would be handed. */
   lastFields: unknown
-  readonly #redis: Redis
-
-  constructor (redis: Redis) {
-    super({ client: redis })
-    this.#redis = redis
-  }
 
   override async get (sid: string, cb?: (err: unknown, data?: unknown) => void): Promise<unknown> {
     const key = this.prefix + sid
     try {
-      const [data, fields] = await this.#redis.mget(key, fieldsKey(sid))
+      const [data, fields] = await this.client.mget([key, fieldsKey(sid)]) as Array<string | null>
       if (!data) return cb?.(null, null)
-      this.lastFields = fields === null ? undefined : JSON.parse(fields)
-      return cb?.(null, JSON.parse(data))
+      if (fields === null) throw new Error(`fields-apart: no ${fieldsKey(sid)}`)
+      this.lastFields = await this.serializer.parse(fields)
+      return cb?.(null, await this.serializer.parse(data))
     } catch (err) {
       return cb?.(err, null)
     }
@@ -89,7 +87,7 @@ class FieldsApartStore extends RedisStore {
 function storeFor (kind: ServerKind, redis: Redis): SessionSecurityStore | RedisStore {
   if (kind === 'plugin') return new SessionSecurityStore({ client: redis })
   if (kind === 'fields-hidden' || kind === 'hidden') return new RedisStore({ client: redis, serializer: withoutPluginFields })
-  if (kind === 'fields-apart') return new FieldsApartStore(redis)
+  if (kind === 'fields-apart') return new FieldsApartStore({ client: redis })
   return new RedisStore({ client: redis })
 }
 
