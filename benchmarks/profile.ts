@@ -4,6 +4,7 @@
 //   node benchmarks/.build/benchmarks/profile.js <baseline.cpuprofile> <plugin.cpuprofile>
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { fixed, signed } from './stats.js'
 
 export interface CallFrame { functionName: string, url: string, lineNumber: number }
 interface ProfileNode { id: number, callFrame: CallFrame }
@@ -21,6 +22,8 @@ export interface Analysis {
   requests: number
 }
 
+/** The benchmark's build folder at the start of a frame's URL. */
+const BUILD = /^file:\/\/.*?\/benchmarks\/\.build\//
 /** The plugin's compiled files in the benchmark's build. */
 const isPluginFile = (url: string): boolean => /\/benchmarks\/\.build\/(index\.js|lib\/)/.test(url)
 const isIdle = (name: string): boolean => name === '(idle)' || name === '(program)'
@@ -41,13 +44,13 @@ export function placeOf (frame: CallFrame): string {
   if (inPackage !== null) return inPackage[1] as string
   if (url.startsWith('node:')) return 'Node.js (its JavaScript)'
   if (url === '') return `native: ${frame.functionName === '' ? '(anonymous)' : frame.functionName}`
-  return url.replace(/^file:\/\/.*?\/benchmarks\/\.build\//, '')
+  return url.replace(BUILD, '')
 }
 
 function describe (frame: CallFrame): string {
   const file = frame.url === ''
     ? '(native)'
-    : frame.url.replace(/^file:\/\/.*?\/node_modules\//, '').replace(/^file:\/\/.*?\/benchmarks\/\.build\//, '')
+    : frame.url.replace(/^file:\/\/.*?\/node_modules\//, '').replace(BUILD, '')
   return `${frame.functionName === '' ? '(anonymous)' : frame.functionName} ${file}:${frame.lineNumber + 1}`
 }
 
@@ -79,12 +82,7 @@ export function analyse (path: string): Analysis {
   return { busy, self, byPlace, own, requests }
 }
 
-const us = (value: number): string => value.toFixed(2)
-/** A difference with its sign; one that rounds to zero reads +0.00. */
-const signed = (value: number): string => {
-  const text = us(value)
-  return Number(text) < 0 ? text : `+${text.replace('-', '')}`
-}
+const us = (value: number): string => fixed(value, 2)
 
 /** Markdown: busy time per request, self time by where the code comes from, the plugin's own functions, and B's top functions against A's. */
 export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): string[] {
@@ -110,7 +108,7 @@ export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): 
     return { place, a, b, delta: perB(b) - perA(a) }
   }).sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta)).slice(0, top)
   for (const { place, a, b, delta } of placeRows) {
-    lines.push(`| ${place} | ${us(perA(a))} | ${us(perB(b))} | ${signed(delta)} | ${share(a, baseline)} | ${share(b, plugin)} |`)
+    lines.push(`| ${place} | ${us(perA(a))} | ${us(perB(b))} | ${signed(delta, 2)} | ${share(a, baseline)} | ${share(b, plugin)} |`)
   }
   lines.push('', `B's own functions (${OWN_CODE}) by self time:`, '',
     '| function | µs per request | share of B\'s busy time |', '| --- | ---: | ---: |')
@@ -123,13 +121,13 @@ export function profileTables (baseline: Analysis, plugin: Analysis, top = 15): 
   for (const [key, t] of [...plugin.self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     const inA = perA(baseline.self.get(key) ?? 0)
     const delta = perB(t) - inA
-    lines.push(`| \`${key}\` | ${us(perB(t))} | ${us(inA)} | ${signed(delta)} |`)
+    lines.push(`| \`${key}\` | ${us(perB(t))} | ${us(inA)} | ${signed(delta, 2)} |`)
   }
   const keys = new Set([...baseline.self.keys(), ...plugin.self.keys()])
   const grew = [...keys].map(key => ({ key, delta: perB(plugin.self.get(key) ?? 0) - perA(baseline.self.get(key) ?? 0) }))
     .sort((a, b) => b.delta - a.delta).slice(0, 10)
   lines.push('', 'Self time that grew most from A to B:', '', '| function | B − A µs/req |', '| --- | ---: |')
-  for (const { key, delta } of grew) lines.push(`| \`${key}\` | ${signed(delta)} |`)
+  for (const { key, delta } of grew) lines.push(`| \`${key}\` | ${signed(delta, 2)} |`)
   return lines
 }
 

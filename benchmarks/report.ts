@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { TARGETS } from './config.js'
 import type { DuelResult, RunResult } from './driver.js'
 import { analyse, profileTables } from './profile.js'
-import { busyShare, check, cpuPerRequest, describeBounds, measures, throughput, type Counts, type Measured, type Verdict } from './stats.js'
+import { busyShare, check, cpuPerRequest, describeBounds, fixed, measures, signed, throughput, type Counts, type Measured, type Verdict } from './stats.js'
 
 interface Row { label: string, bounds: string, measured: Measured, verdict: Verdict, digits: number }
 
@@ -17,9 +17,6 @@ function rows (run: RunResult): Row[] {
     digits: target.measure === 'bytesAdded' ? 0 : target.measure === 'commandsAdded' ? 4 : 3
   }))
 }
-
-const fixed = (value: number, digits: number): string => Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
-const signed = (value: number, digits: number): string => (value >= 0 ? '+' : '') + fixed(value, digits)
 
 function targetTable (list: Row[]): string[] {
   const lines = ['| target | bound | measured | duels: min–max | result |', '| --- | --- | ---: | --- | --- |']

@@ -80,6 +80,15 @@ export function describeBounds (target: Pick<Target, 'atLeast' | 'atMost'>): str
   return ''
 }
 
+/** A number with `digits` decimals, or n/a (a ratio of nothing). */
+export const fixed = (value: number, digits: number): string => Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
+
+/** A difference with its sign; one that rounds to zero reads +0 (never -0.00). */
+export function signed (value: number, digits: number): string {
+  const text = fixed(value, digits)
+  return Number(text) < 0 || text === 'n/a' ? text : `+${text.replace('-', '')}`
+}
+
 /** A small seeded generator (mulberry32), so that a run's order can be repeated. */
 export function seededRandom (seed: number): () => number {
   let state = seed >>> 0

@@ -2,8 +2,8 @@
 import { test } from 'tap'
 import { DUELS, duelsFrom, settingsFrom, TARGETS } from '../../benchmarks/config.js'
 import {
-  busyShare, check, commandsPerRequest, cpuPerRequest, describeBounds, duelRatios, measures, median, pooledCommandsPerRequest,
-  seededRandom, shuffle, spread, throughput, type Counts, type MeasuredDuel
+  busyShare, check, commandsPerRequest, cpuPerRequest, describeBounds, duelRatios, fixed, measures, median, pooledCommandsPerRequest,
+  seededRandom, shuffle, signed, spread, throughput, type Counts, type MeasuredDuel
 } from '../../benchmarks/stats.js'
 import { withSection } from '../../benchmarks/report.js'
 import { analyse, OWN_CODE, placeOf, profileTables } from '../../benchmarks/profile.js'
@@ -196,4 +196,15 @@ test('a profile is summed by where the code comes from: the plugin\'s files, eac
   t.match(text, /\| file:\/\/\/x\/server\.js \| 1\.00 \| 0\.00 \| -1\.00 \|/, 'a place that only A has: a negative difference')
   t.match(text, '| `track lib/hook.js:1` | 1.00 | 25.00 % |')
   t.match(profileTables(b, a).join('\n'), '| (none: B does not load the plugin) | | |')
+})
+
+test('numbers in the report: fixed decimals, n/a for what cannot be computed, a sign on differences but never -0', async t => {
+  t.equal(fixed(1.23456, 3), '1.235')
+  t.equal(fixed(Number.NaN, 3), 'n/a')
+  t.equal(fixed(Infinity, 2), 'n/a')
+  t.equal(signed(0.0012, 4), '+0.0012')
+  t.equal(signed(-0.0012, 4), '-0.0012')
+  t.equal(signed(-0.00001, 4), '+0.0000', 'a difference that rounds to zero')
+  t.equal(signed(0, 2), '+0.00')
+  t.equal(signed(Number.NaN, 4), 'n/a')
 })
